@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Mempool handlers: the backing store of a pool.
+ *
+ * A handler is a named set of callbacks (struct xp_mempool_ops) registered in
+ * a process-wide table.  A pool picks one by name at creation, or gets the
+ * process default.  The pool stores the handler's index in the table, never
+ * the callbacks themselves.
+ *
+ * The callbacks and when they run:
+ *  - create(mp, args): once, from xp_mempool_create_ex().  Parse @c args (may
+ *    be NULL), allocate the handler's state (keep it in mp->pool_data), get
+ *    memory and hand it to the core with xp_mempool_populate() (or use
+ *    xp_mempool_populate_default()) until the pool holds mp->size objects.
+ *    Populate lays the objects out and puts them through put_bulk.  Return 0
+ *    or a negative errno; on failure release everything taken (destroy is not
+ *    called after a failed create).
+ *  - destroy(mp): once, from xp_mempool_free(): release what create took.
+ *  - get_bulk(mp, objs, n): a per-thread cache missed.  All @p n or nothing:
+ *    0 or -ENOBUFS.  Called concurrently from several threads unless the pool
+ *    has XP_MEMPOOL_F_SC_GET.
+ *  - put_bulk(mp, objs, n): a cache flushed.  Returns 0 or a negative errno.
+ *    The core never puts more objects than the pool has, so a handler that
+ *    can hold mp->size objects never needs to fail.  Concurrent unless
+ *    XP_MEMPOOL_F_SP_PUT.
+ *  - get_count(mp): objects held by the handler (not in caches).
+ *  - virt2phy(mp, addr): bus address of @p addr, or XP_BAD_PHYS.  Optional:
+ *    when NULL the core answers from the chunks that populate recorded.
+ *
+ * Registration is thread-safe.  Handlers are never unregistered, so the ops
+ * returned by lookup stay valid for the life of the process.
+ */
+#ifndef XENPOOL_HANDLER_H
+#define XENPOOL_HANDLER_H
+
+#include <stdint.h>
+
+#include <xenpool/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xp_mempool;
+
+/** Size of a handler or pool name, including the terminating NUL. */
+#define XP_MEMPOOL_NAMESIZE 32
+
+/** Number of handlers the registry holds. */
+#define XP_MEMPOOL_MAX_HANDLERS 64
+
+/**
+ * ops flag: the handler's memory can be written by another party (a peer
+ * domain, a device).  Layers above keep their metadata out of it.
+ */
+#define XP_MEMPOOL_OPS_F_SHARED_MEM 0x1u
+
+/** A handler. */
+struct xp_mempool_ops {
+	/** Unique name, NUL-terminated within XP_MEMPOOL_NAMESIZE. */
+	char name[XP_MEMPOOL_NAMESIZE];
+	/** Mandatory: set up the pool's memory and fill it. */
+	int (*create)(struct xp_mempool *mp, const char *args);
+	/** Mandatory: release what create took. */
+	void (*destroy)(struct xp_mempool *mp);
+	/** Mandatory: take @p n objects, all or nothing (0 or -ENOBUFS). */
+	int (*get_bulk)(struct xp_mempool *mp, void **objs, unsigned int n);
+	/** Mandatory: return @p n objects (0 or a negative errno). */
+	int (*put_bulk)(struct xp_mempool *mp, void *const *objs,
+			unsigned int n);
+	/** Mandatory: objects held by the handler. */
+	unsigned int (*get_count)(const struct xp_mempool *mp);
+	/** Optional: bus address of @p addr, or XP_BAD_PHYS. */
+	uint64_t (*virt2phy)(const struct xp_mempool *mp, const void *addr);
+	/** XP_MEMPOOL_OPS_F_*. */
+	unsigned int flags;
+};
+
+/**
+ * Register a handler.  The ops are copied into the registry.
+ *
+ * @param ops the handler.
+ * @return the handler's index (>= 0), or
+ *         -EINVAL: @p ops NULL, a mandatory callback missing, unknown flag,
+ *                  empty name, or no NUL within XP_MEMPOOL_NAMESIZE;
+ *         -EEXIST: a handler of that name is registered;
+ *         -ENOSPC: the registry holds XP_MEMPOOL_MAX_HANDLERS handlers.
+ */
+XP_EXPORT int xp_mempool_handler_register(const struct xp_mempool_ops *ops);
+
+/**
+ * Register from a constructor (used by XP_MEMPOOL_REGISTER_HANDLER).  A
+ * failure is logged at XP_LOG_ERR with the handler's name and the error, and
+ * counted in xp_mempool_handler_register_errors().
+ *
+ * @return as xp_mempool_handler_register().
+ */
+XP_EXPORT int xp_mempool_handler_register_ctor(const struct xp_mempool_ops *ops);
+
+/**
+ * Register @p ops (a `static const struct xp_mempool_ops`) before main()
+ * runs.  Use it at file scope.
+ *
+ * With a static libxenpool.a, a constructor in an object file that nothing
+ * references is dropped by the linker: link your handler's object file
+ * directly, or wrap its archive in -Wl,--whole-archive ... -Wl,--no-whole-archive.
+ * The built-in handlers are always linked (the registry references them).
+ */
+#define XP_MEMPOOL_REGISTER_HANDLER(ops)                                      \
+	static void __attribute__((constructor, used))                        \
+	xp_register_handler_##ops(void)                                       \
+	{                                                                     \
+		(void)xp_mempool_handler_register_ctor(&(ops));               \
+	}
+
+/**
+ * Number of registrations made from constructors that failed so far.  A
+ * program that relies on its handlers can check that this is 0 at start.
+ *
+ * @return the count.
+ */
+XP_EXPORT unsigned int xp_mempool_handler_register_errors(void);
+
+/**
+ * Find a handler by name.
+ *
+ * @return the registered ops (valid for the life of the process), or NULL
+ *         with errno EINVAL (@p name NULL) or ENOENT (no such handler).
+ */
+XP_EXPORT const struct xp_mempool_ops *
+xp_mempool_handler_lookup(const char *name);
+
+/**
+ * Index of a handler by name.
+ *
+ * @return the index (>= 0), -EINVAL (@p name NULL) or -ENOENT.
+ */
+XP_EXPORT int xp_mempool_handler_index(const char *name);
+
+/**
+ * Call @p cb for each registered handler in registration order, until it
+ * returns non-zero.
+ *
+ * @return 0 when every handler was visited, the first non-zero value @p cb
+ *         returned, or -EINVAL when @p cb is NULL.
+ */
+XP_EXPORT int xp_mempool_handler_walk(int (*cb)(const struct xp_mempool_ops *,
+						void *),
+				      void *arg);
+
+/**
+ * Set the process default handler, used by xp_mempool_create() and by
+ * xp_mempool_create_ex() with a NULL handler name.  The initial default is
+ * "ring_mp_mc", or the value of the environment variable
+ * XENPOOL_DEFAULT_HANDLER when it is set.
+ *
+ * @return 0, -EINVAL (@p name NULL) or -ENOENT (no such handler; the default
+ *         is unchanged).
+ */
+XP_EXPORT int xp_mempool_def_handler(const char *name);
+
+/**
+ * Name of the process default handler.  A name that came from
+ * XENPOOL_DEFAULT_HANDLER is returned even if no such handler is registered
+ * (pool creation then fails with ENOENT and says why).
+ *
+ * @return the name; never NULL.
+ */
+XP_EXPORT const char *xp_mempool_get_def_handler(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XENPOOL_HANDLER_H */

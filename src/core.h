@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private to the library: the pool core's own state and the contracts
+ * between src/ files.  Never installed. */
+#ifndef XENPOOL_SRC_CORE_H
+#define XENPOOL_SRC_CORE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <xenpool/handler.h>
+#include <xenpool/log.h>
+#include <xenpool/mempool.h>
+
+#define XP_ERR(...) xp_log(XP_LOG_ERR, __VA_ARGS__)
+#define XP_WARN(...) xp_log(XP_LOG_WARNING, __VA_ARGS__)
+#define XP_NOTICE(...) xp_log(XP_LOG_NOTICE, __VA_ARGS__)
+#define XP_INFO(...) xp_log(XP_LOG_INFO, __VA_ARGS__)
+#define XP_DBG(...) xp_log(XP_LOG_DEBUG, __VA_ARGS__)
+
+/* Guard word written after each object of a debug pool. */
+#define XP_DEBUG_GUARD 0x5a5e6ee9c0ffee11ull
+#define XP_DEBUG_GUARD_SIZE 8u
+
+/* A physically contiguous run recorded by populate. */
+struct xp__chunk {
+	uintptr_t va;        /* as given */
+	size_t len;
+	uint64_t phys;       /* bus address of va, or XP_BAD_PHYS */
+	uintptr_t first_obj; /* address of the first object placed */
+	unsigned int first_idx;
+	unsigned int nobjs;
+};
+
+/* Memory the core mapped (populate_default) and unmaps at free. */
+struct xp__anon {
+	struct xp__anon *next;
+	void *va;
+	size_t len;
+};
+
+struct xp__mempool_core {
+	struct xp_mempool *next_pool; /* pool list, under xp__pools_lock */
+	const struct xp_mempool_ops *ops;
+	int creating;                 /* populate allowed */
+	int live;                     /* visible to lookup and walk */
+	xp_mempool_obj_cb_t *obj_init;
+	void *obj_init_arg;
+	size_t align;
+	size_t guard;                 /* XP_DEBUG_GUARD_SIZE in debug mode */
+	unsigned int populated;
+	struct xp__chunk *chunks;     /* sorted by va */
+	unsigned int nchunks;
+	unsigned int chunks_cap;
+	struct xp__anon *anon;
+	/* Debug mode: one state byte per object (1 = free, 0 = in use),
+	 * changed with atomic exchanges; counters of refused puts. */
+	unsigned char *dbg_free;
+	uint64_t dbg_double;
+	uint64_t dbg_foreign;
+	uint64_t dbg_overrun;
+	void *priv;
+};
+
+/* Pool list (mempool.c); cache.c walks it when a thread exits. */
+extern pthread_mutex_t xp__pools_lock;
+extern struct xp_mempool *xp__pools;
+
+/* Registry (handler.c). */
+const struct xp_mempool_ops *xp__handler_ops(int idx);
+int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops);
+extern const int xp__ring_handlers_linked; /* handler_ring.c */
+
+/* Handler calls, with the result checked where the contract allows. */
+static inline int xp__ops_get(struct xp_mempool *mp, void **objs,
+			      unsigned int n)
+{
+	return mp->core->ops->get_bulk(mp, objs, n);
+}
+
+int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n);
+
+/* Caches (cache.c). */
+void xp__caches_free_all(struct xp_mempool *mp);
+unsigned int xp__caches_count(const struct xp_mempool *mp);
+int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size);
+
+/* Chunks and objects (mempool.c). */
+const struct xp__chunk *xp__chunk_find(const struct xp_mempool *mp,
+				       uintptr_t addr);
+/* Index of the object starting exactly at @addr, or -1. */
+long xp__obj_index(const struct xp_mempool *mp, const void *addr);
+
+/* Debug mode (debug.c). */
+int xp__debug_init(struct xp_mempool *mp);
+void xp__debug_fini(struct xp_mempool *mp);
+void xp__debug_obj_init(struct xp_mempool *mp, void *obj, unsigned int idx);
+int xp__debug_get(struct xp_mempool *mp, void **objs, unsigned int n);
+void xp__debug_put(struct xp_mempool *mp, void *const *objs, unsigned int n);
+int xp__debug_audit(struct xp_mempool *mp);
+
+#endif /* XENPOOL_SRC_CORE_H */

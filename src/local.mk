@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: BSD-3-Clause
+lib_LTLIBRARIES += src/libxenpool.la
+
+xenpoolincludedir = $(includedir)/xenpool
+xenpoolinclude_HEADERS = \
+	include/xenpool/common.h \
+	include/xenpool/handler.h \
+	include/xenpool/log.h \
+	include/xenpool/mempool.h \
+	include/xenpool/ring.h \
+	include/xenpool/xenpool.h
+
+src_libxenpool_la_SOURCES = \
+	src/core.h \
+	src/log.c \
+	src/ring.c \
+	src/handler.c \
+	src/handler_ring.c \
+	src/mempool.c \
+	src/cache.c \
+	src/debug.c
+src_libxenpool_la_CFLAGS = $(AM_CFLAGS) $(XP_VISIBILITY)
+src_libxenpool_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(XP_LT_VERSION) \
+	-Wl,--version-script=$(top_srcdir)/src/libxenpool.map -no-undefined
+src_libxenpool_la_DEPENDENCIES = $(top_srcdir)/src/libxenpool.map
+EXTRA_DIST += src/libxenpool.map

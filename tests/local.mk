@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: BSD-3-Clause
+if XP_TESTS
+XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+XP_TEST_LDADD = src/libxenpool.la $(CMOCKA_LIBS)
+
+XP_UNIT_TESTS = \
+	tests/test_ring \
+	tests/test_ring_mt \
+	tests/test_registry \
+	tests/test_mempool \
+	tests/test_cache \
+	tests/test_debug \
+	tests/test_log \
+	tests/test_static
+
+check_PROGRAMS += $(XP_UNIT_TESTS)
+TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh
+EXTRA_DIST += tests/headers.sh tests/cli.sh
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+	CC='$(CC)' CXX='$(CXX)' XENPOOL_LOG=warning; export top_srcdir top_builddir CC CXX XENPOOL_LOG;
+
+tests_test_ring_SOURCES = tests/test_ring.c
+tests_test_ring_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_ring_LDADD = $(XP_TEST_LDADD)
+
+tests_test_ring_mt_SOURCES = tests/test_ring_mt.c
+tests_test_ring_mt_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_ring_mt_LDADD = $(XP_TEST_LDADD)
+
+tests_test_registry_SOURCES = tests/test_registry.c tests/testutil.h
+tests_test_registry_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_registry_LDADD = $(XP_TEST_LDADD)
+
+tests_test_mempool_SOURCES = tests/test_mempool.c tests/testutil.h
+tests_test_mempool_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_mempool_LDADD = $(XP_TEST_LDADD)
+
+tests_test_cache_SOURCES = tests/test_cache.c tests/testutil.h
+tests_test_cache_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_cache_LDADD = $(XP_TEST_LDADD)
+
+tests_test_debug_SOURCES = tests/test_debug.c tests/testutil.h
+tests_test_debug_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_debug_LDADD = $(XP_TEST_LDADD)
+
+tests_test_log_SOURCES = tests/test_log.c
+tests_test_log_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_log_LDADD = $(XP_TEST_LDADD)
+
+# Linked against the static archive: the built-in handlers must still be
+# registered, and a handler registered by a constructor in the program too.
+tests_test_static_SOURCES = tests/test_static.c
+tests_test_static_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_static_LDADD = $(XP_TEST_LDADD)
+tests_test_static_LDFLAGS = $(AM_LDFLAGS) -static
+endif
