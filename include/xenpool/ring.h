@@ -126,9 +126,13 @@ XP_INLINE void xp__ring_wait_tail(const struct xp_ring_headtail *ht,
 {
 	unsigned int spins = 0;
 
-	/* Relaxed: only the order of our own later tail store matters, and
-	 * that store is a release. */
-	while (__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old) {
+	/* Acquire pairs with the release store of the tail by the thread of
+	 * our side that reserved just before us (xp__ring_publish): its slot
+	 * accesses then happen before our own release of the tail, so the
+	 * other side, acquiring our tail, is ordered after both of us.  With
+	 * a relaxed load that chain breaks (a store is not part of another
+	 * thread's release sequence). */
+	while (__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old) {
 		xp__ring_pause();
 		if (++spins % 256u == 0)
 			sched_yield();
