@@ -36,9 +36,9 @@ int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
 	int ret = mp->core->ops->put_bulk(mp, objs, n);
 
 	if (ret != 0)
-		XP_ERR("pool %s: handler %s refused a put of %u objects (%d): "
-		       "they are lost",
-		       mp->name, mp->core->ops->name, n, ret);
+		XP_ERR("pool %s: handler %s refused a put of %u objects: %s",
+		       mp->name, mp->core->ops->name, n,
+		       strerror(ret < 0 ? -ret : EPROTO));
 	return ret;
 }
 

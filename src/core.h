@@ -48,7 +48,8 @@ struct xp__mempool_core {
 	size_t align;
 	size_t guard;                 /* XP_DEBUG_GUARD_SIZE in debug mode */
 	unsigned int populated;
-	struct xp__chunk *chunks;     /* sorted by va */
+	struct xp__chunk *chunks;     /* in populate order */
+	unsigned int *by_va;          /* indices into chunks, sorted by va */
 	unsigned int nchunks;
 	unsigned int chunks_cap;
 	struct xp__anon *anon;

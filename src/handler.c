@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
  * that handlers registered by constructors of other objects count. */
 static int def_idx = -1;
 static const char *def_name;
+static char def_env[XP_MEMPOOL_NAMESIZE + 1]; /* copy: the environment may change */
 
 #define XP_BUILTIN_DEFAULT "ring_mp_mc"
 
@@ -156,8 +158,14 @@ static const char *def_name_locked(void)
 	if (def_name == NULL) {
 		const char *env = getenv("XENPOOL_DEFAULT_HANDLER");
 
-		def_name = env != NULL && *env != '\0' ? env
-						       : XP_BUILTIN_DEFAULT;
+		if (env != NULL && *env != '\0') {
+			/* A name too long to register is kept too long, so
+			 * that it resolves to nothing. */
+			snprintf(def_env, sizeof(def_env), "%s", env);
+			def_name = def_env;
+		} else {
+			def_name = XP_BUILTIN_DEFAULT;
+		}
 	}
 	return def_name;
 }

@@ -72,6 +72,7 @@ static void release_core_memory(struct xp_mempool *mp)
 	}
 	xp__debug_fini(mp);
 	free(core->chunks);
+	free(core->by_va);
 	free(core);
 	free(mp);
 }
@@ -268,7 +269,13 @@ unsigned int xp_mempool_populate_missing(const struct xp_mempool *mp)
 	return mp == NULL ? 0 : mp->size - mp->core->populated;
 }
 
-/* Position where a chunk starting at @va goes in the sorted table. */
+static const struct xp__chunk *sorted(const struct xp__mempool_core *core,
+				       unsigned int pos)
+{
+	return &core->chunks[core->by_va[pos]];
+}
+
+/* Position where a chunk starting at @va goes in the sorted index. */
 static unsigned int chunk_pos(const struct xp__mempool_core *core,
 			      uintptr_t va)
 {
@@ -277,7 +284,7 @@ static unsigned int chunk_pos(const struct xp__mempool_core *core,
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (core->chunks[mid].va < va)
+		if (sorted(core, mid)->va < va)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -289,18 +296,18 @@ static int chunk_overlaps(const struct xp__mempool_core *core,
 			  unsigned int pos, uintptr_t va, size_t len)
 {
 	if (pos > 0) {
-		const struct xp__chunk *prev = &core->chunks[pos - 1];
+		const struct xp__chunk *prev = sorted(core, pos - 1);
 
 		if (prev->va + prev->len > va)
 			return 1;
 	}
-	return pos < core->nchunks && core->chunks[pos].va < va + len;
+	return pos < core->nchunks && sorted(core, pos)->va < va + len;
 }
 
 static int chunk_reserve(struct xp__mempool_core *core)
 {
 	struct xp__chunk *c;
-	unsigned int cap;
+	unsigned int *idx, cap;
 
 	if (core->nchunks < core->chunks_cap)
 		return 0;
@@ -309,6 +316,10 @@ static int chunk_reserve(struct xp__mempool_core *core)
 	if (c == NULL)
 		return -ENOMEM;
 	core->chunks = c;
+	idx = realloc(core->by_va, (size_t)cap * sizeof(*idx));
+	if (idx == NULL)
+		return -ENOMEM;
+	core->by_va = idx;
 	core->chunks_cap = cap;
 	return 0;
 }
@@ -378,9 +389,10 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	ret = place_objects(mp, first, fit);
 	if (ret != 0)
 		return ret;
-	memmove(&core->chunks[pos + 1], &core->chunks[pos],
-		(core->nchunks - pos) * sizeof(core->chunks[0]));
-	core->chunks[pos] = (struct xp__chunk){
+	memmove(&core->by_va[pos + 1], &core->by_va[pos],
+		(core->nchunks - pos) * sizeof(core->by_va[0]));
+	core->by_va[pos] = core->nchunks;
+	core->chunks[core->nchunks] = (struct xp__chunk){
 		.va = start,
 		.len = len,
 		.phys = phys,
@@ -445,7 +457,7 @@ const struct xp__chunk *xp__chunk_find(const struct xp_mempool *mp,
 	 * one before it. */
 	if (pos == 0)
 		return NULL;
-	c = &core->chunks[pos - 1];
+	c = sorted(core, pos - 1);
 	return addr - c->va < c->len ? c : NULL;
 }
 

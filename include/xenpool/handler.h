@@ -15,7 +15,9 @@
  *    xp_mempool_populate_default()) until the pool holds mp->size objects.
  *    Populate lays the objects out and puts them through put_bulk.  Return 0
  *    or a negative errno; on failure release everything taken (destroy is not
- *    called after a failed create).
+ *    called after a create that returned an error).  If create returns 0
+ *    but placed fewer than mp->size objects, the core calls destroy and the
+ *    pool creation fails with EPROTO.
  *  - destroy(mp): once, from xp_mempool_free(): release what create took.
  *  - get_bulk(mp, objs, n): a per-thread cache missed.  All @p n or nothing:
  *    0 or -ENOBUFS.  Called concurrently from several threads unless the pool
@@ -153,7 +155,8 @@ XP_EXPORT int xp_mempool_handler_walk(int (*cb)(const struct xp_mempool_ops *,
  * Set the process default handler, used by xp_mempool_create() and by
  * xp_mempool_create_ex() with a NULL handler name.  The initial default is
  * "ring_mp_mc", or the value of the environment variable
- * XENPOOL_DEFAULT_HANDLER when it is set.
+ * XENPOOL_DEFAULT_HANDLER when it is set and not empty (read once, at the
+ * first use of the default).
  *
  * @return 0, -EINVAL (@p name NULL) or -ENOENT (no such handler; the default
  *         is unchanged).

@@ -43,7 +43,9 @@ typedef void xp_log_cb_t(int level, const char *msg, void *arg);
 /**
  * Set the threshold.
  *
- * @param level XP_LOG_NONE, or a level from XP_LOG_ERR to XP_LOG_DEBUG.
+ * @param level XP_LOG_NONE (-1) to XP_LOG_DEBUG (7).  0 to 2 are syslog's
+ *              emerg, alert and crit: valid, and above anything xenpool
+ *              logs, so they silence it as XP_LOG_NONE does.
  * @return 0, or -EINVAL if @p level is out of range (threshold unchanged).
  */
 XP_EXPORT int xp_log_set_level(int level);

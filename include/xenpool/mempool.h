@@ -26,8 +26,11 @@
  *  - a get that the cache cannot serve takes what it needs plus S from the
  *    handler, so that S remain after the get; if the handler cannot give that
  *    much, exactly what is missing; if not even that, -ENOBUFS;
- *  - a get or put of more than S objects goes to the handler directly (a get
- *    may use the cache's objects to complete it).
+ *  - a get the cache can serve and a put that stays under 1.5S are served
+ *    by the cache whatever their size (the inline path does not look at S);
+ *    otherwise a get or put of more than S objects goes to the handler
+ *    directly, without refill or flush (a get may use the cache's objects to
+ *    complete what the handler alone cannot give).
  * Thread caches exist for the first XP_MEMPOOL_MAX_THREADS - 1 threads alive
  * at once; later threads work uncached until a slot is freed by a thread exit.
  *
@@ -131,7 +134,7 @@ typedef void xp_mempool_obj_cb_t(struct xp_mempool *mp, void *arg, void *obj,
  * @param va    start of the chunk as given to xp_mempool_populate().
  * @param phys  its bus address, or XP_BAD_PHYS.
  * @param len   its length in bytes.
- * @param idx   0 for the first chunk visited, then 1, 2... (address order).
+ * @param idx   the chunk's index, in populate order.
  */
 typedef void xp_mempool_mem_cb_t(struct xp_mempool *mp, void *arg, void *va,
 				 uint64_t phys, size_t len, unsigned int idx);
@@ -206,7 +209,8 @@ XP_EXPORT void xp_mempool_free(struct xp_mempool *mp);
  * @param len  length of the chunk in bytes.
  * @return the number of objects placed (0 when none fits or the pool is
  *         already full; the chunk is then not recorded), or
- *         -EINVAL (@p mp or @p va NULL, @p len 0, or [va, va+len) wraps),
+ *         -EINVAL (@p mp or @p va NULL, @p len 0, [va, va+len) wraps, or
+ *         it overlaps a chunk already recorded),
  *         -EBUSY (called outside the handler's create),
  *         -ENOMEM, or the handler's put_bulk error (nothing recorded).
  */
@@ -429,8 +433,8 @@ XP_EXPORT uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp,
 				       const void *addr);
 
 /**
- * Call @p cb on every object of the pool, free or not, in address order,
- * with each object's placement index.
+ * Call @p cb on every object of the pool, free or not, in the order populate
+ * placed them (obj_idx 0, 1, 2...).
  *
  * @return the number of objects visited (mp->size), or 0 if @p mp or @p cb
  *         is NULL.
@@ -439,7 +443,7 @@ XP_EXPORT unsigned int xp_mempool_obj_iter(struct xp_mempool *mp,
 					   xp_mempool_obj_cb_t *cb, void *arg);
 
 /**
- * Call @p cb on every chunk recorded by populate, in address order.
+ * Call @p cb on every chunk recorded by populate, in populate order.
  *
  * @return the number of chunks, or 0 if @p mp or @p cb is NULL.
  */

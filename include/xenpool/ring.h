@@ -141,9 +141,9 @@ XP_INLINE void xp__ring_wait_tail(const struct xp_ring_headtail *ht,
 
 /*
  * Reserve up to @p n slots on side @p self, given the other side's tail.
- * @p room is how many entries the other side leaves us: for producers the
- * capacity plus the consumer tail, for consumers the producer tail (both
- * minus our head, modulo 2^32).  @p fixed: all or nothing.
+ * @p base plus the other side's tail minus our head (modulo 2^32) is how
+ * many entries we may take: for producers base is the capacity, for
+ * consumers 0.  @p fixed: all or nothing.
  */
 XP_INLINE unsigned int xp__ring_reserve(struct xp_ring *r,
 					struct xp_ring_headtail *self,
@@ -152,7 +152,13 @@ XP_INLINE unsigned int xp__ring_reserve(struct xp_ring *r,
 					int fixed, uint32_t *old_head,
 					unsigned int *left)
 {
-	uint32_t head = __atomic_load_n(&self->head, __ATOMIC_RELAXED);
+	/* Acquire pairs with the release of a successful head move by
+	 * another thread of our side (below): the other side's tail it had
+	 * seen is then the oldest we can see, so avail cannot be computed
+	 * from a tail older than the one that justified its head.  Without
+	 * it a weakly ordered CPU may pair a new head with an old tail and
+	 * "find" room that does not exist. */
+	uint32_t head = __atomic_load_n(&self->head, __ATOMIC_ACQUIRE);
 	uint32_t avail;
 	unsigned int want;
 
@@ -172,12 +178,12 @@ XP_INLINE unsigned int xp__ring_reserve(struct xp_ring *r,
 			self->head = head + want;
 			break;
 		}
-		/* Relaxed both ways: the slot contents are ordered by the
-		 * tails, the head only arbitrates between threads of one
-		 * side.  A failure reloads head and retries. */
+		/* Release on success, acquire on failure (which reloads
+		 * head): the pairing described at the head load above.  The
+		 * slot contents themselves are ordered by the tails. */
 		if (__atomic_compare_exchange_n(&self->head, &head, head + want,
-						1, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+						1, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
 			break;
 	}
 	*old_head = head;

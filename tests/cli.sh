@@ -1,0 +1,187 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Tests of the xenpool command-line tool, run by make check (which sets
+# top_builddir).  tools/xenpool is a libtool wrapper script: run it directly.
+set -eu
+
+: "${top_builddir:=.}"
+XENPOOL=$top_builddir/tools/xenpool
+RING_HANDLERS="ring_mp_mc ring_sp_sc ring_mp_sc ring_sp_mc"
+
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+err=$tmp/err
+
+# run CMD...: run a command, keeping its stdout, stderr and exit status.
+run() {
+	status=0
+	"$@" >"$out" 2>"$err" || status=$?
+}
+
+# check DESC CMD...: the test DESC passes when CMD succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "ok - $desc"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $desc (exit status $status)"
+		sed 's/^/#   stdout: /' "$out"
+		sed 's/^/#   stderr: /' "$err"
+	fi
+}
+
+has() {
+	grep -Eq -e "$1" "$out"
+}
+
+# succeeds REGEX...: exit status 0 and every REGEX found on stdout.
+succeeds() {
+	[ "$status" -eq 0 ] || return 1
+	for re in "$@"; do
+		has "$re" || return 1
+	done
+}
+
+# How a usage error must look: status 2, a message, nothing on stdout.
+usage_error() {
+	[ "$status" -eq 2 ] && [ -s "$err" ] && [ ! -s "$out" ]
+}
+
+# A failure that is not the user's syntax: status 1, a message, no output.
+runtime_error() {
+	[ "$status" -eq 1 ] && grep -q "$1" "$err" && [ ! -s "$out" ]
+}
+
+# demo_ok HANDLER [REGEX...]: a demo run that worked: the pool was served by
+# HANDLER, the workload moved objects, every object came back and the audit
+# found nothing.
+demo_ok() {
+	h=$1
+	shift
+	succeeds "^handler +$h\$" \
+		'^throughput +[0-9]+\.[0-9]+ Mops/s total, [0-9.]+ Mops/s per thread$' \
+		'^in use +0$' '^audit +clean$' "$@" &&
+		! has '^throughput +0\.00 '
+}
+
+handler_listed() {
+	has "^[ *] $1( |\$)"
+}
+
+one_default() {
+	[ "$status" -eq 0 ] && [ "$(grep -c '^\*' "$out")" -eq 1 ]
+}
+
+# The listing is printed, but the unregistered default is an error.
+bad_default_listed() {
+	[ "$status" -eq 1 ] && grep -q no_such_handler "$err" &&
+		handler_listed ring_mp_mc
+}
+
+# --- help and version -------------------------------------------------
+
+run "$XENPOOL" --help
+check "--help prints the usage" succeeds '^Usage: ' ' demo ' ' handlers '
+
+run "$XENPOOL" help demo
+check "help demo prints the demo options" succeeds '--threads' '--handler'
+
+run "$XENPOOL" --version
+check "--version prints the versions" succeeds \
+	'^xenpool [0-9]+\.[0-9]+\.[0-9]+ \(libxenpool [0-9]+\.[0-9]+\.[0-9]+\)$'
+
+# --- handlers ---------------------------------------------------------
+
+run "$XENPOOL" handlers
+check "handlers marks ring_mp_mc as the default" \
+	succeeds '^\* ring_mp_mc( |$)'
+for h in $RING_HANDLERS; do
+	check "handlers lists $h" handler_listed "$h"
+done
+check "handlers marks exactly one default" one_default
+
+run env XENPOOL_DEFAULT_HANDLER=ring_sp_sc "$XENPOOL" handlers
+check "XENPOOL_DEFAULT_HANDLER moves the default marker" \
+	succeeds '^\* ring_sp_sc( |$)' '^  ring_mp_mc( |$)'
+
+run env XENPOOL_DEFAULT_HANDLER=no_such_handler "$XENPOOL" handlers
+check "handlers fails when the default is not registered" bad_default_listed
+
+# --- demo ---------------------------------------------------------------
+
+run "$XENPOOL" demo --seconds 1 --threads 2
+check "demo on the default handler, 2 threads" demo_ok ring_mp_mc
+
+for h in $RING_HANDLERS; do
+	# Single-producer or single-consumer rings take one thread.
+	case $h in
+	ring_mp_mc) threads=2 ;;
+	*) threads=1 ;;
+	esac
+	run "$XENPOOL" demo --handler "$h" --threads "$threads" --seconds 1
+	check "demo on $h, $threads thread(s)" demo_ok "$h"
+done
+
+run "$XENPOOL" demo -n 100 --elt-size 8 --cache 0 --bulk 100 --threads 2 \
+	--seconds 1
+check "demo without caches, bulk up to the whole pool" demo_ok ring_mp_mc
+
+run "$XENPOOL" demo --debug --threads 2 --seconds 1
+check "demo in debug mode" demo_ok ring_mp_mc '^pool .*, debug$'
+
+run env XENPOOL_DEFAULT_HANDLER=ring_sp_mc "$XENPOOL" demo --threads 1 \
+	--seconds 1
+check "demo follows XENPOOL_DEFAULT_HANDLER" demo_ok ring_sp_mc
+
+# --- bad arguments ----------------------------------------------------
+
+bad_usage() {
+	desc=$1
+	shift
+	run "$XENPOOL" "$@"
+	check "$desc is refused" usage_error
+}
+
+bad_usage "no command"
+bad_usage "an unknown command" frobnicate
+bad_usage "an unknown global option" --frobnicate demo
+bad_usage "an unknown demo option" demo --frobnicate
+bad_usage "an unknown short option" demo -x
+bad_usage "an unknown handlers option" handlers --frobnicate
+bad_usage "an extra argument" handlers extra
+bad_usage "a missing option argument" demo --threads
+bad_usage "-n abc" demo -n abc
+bad_usage "-n 12x" demo -n 12x
+bad_usage "-n -1" demo -n -1
+bad_usage "-n ' 5'" demo -n ' 5'
+bad_usage "-n 0" demo -n 0
+bad_usage "-n 99999999999999999999" demo -n 99999999999999999999
+bad_usage "--threads 0" demo --threads 0
+bad_usage "--seconds 0" demo --seconds 0
+bad_usage "--bulk 0" demo --bulk 0
+bad_usage "--cache above the maximum" demo --cache 100000
+bad_usage "--bulk above -n" demo -n 4 --bulk 8
+bad_usage "--elt-size ''" demo --elt-size ''
+bad_usage "several threads on ring_sp_sc" demo --handler ring_sp_sc --threads 2
+bad_usage "help for an unknown command" help frobnicate
+
+run "$XENPOOL" demo -n abc
+check "-n abc names the bad value" grep -q "abc" "$err"
+
+run "$XENPOOL" demo --handler no_such_handler --seconds 1
+check "an unknown handler is reported" runtime_error no_such_handler
+
+run env XENPOOL_DEFAULT_HANDLER=no_such_handler "$XENPOOL" demo --threads 1 \
+	--seconds 1
+check "an unregistered default handler is reported" \
+	runtime_error no_such_handler
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

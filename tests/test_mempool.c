@@ -1,0 +1,1465 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pool core: creation and its errors, layout and populate, get/put through
+ * the handler, introspection (iterators, virt2phy, audit, dump, lookup,
+ * walk), and which handler callbacks the core calls when.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xenpool/xenpool.h>
+
+#include "testutil.h"
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
+
+static size_t pool_align(const struct xp_mempool *mp)
+{
+	return (mp->flags & XP_MEMPOOL_F_NO_CACHE_ALIGN) ? 8 : 64;
+}
+
+/* Bytes an object needs inside its chunk: itself and its debug guard. */
+static size_t obj_need(const struct xp_mempool *mp)
+{
+	return mp->elt_size + ((mp->flags & XP_MEMPOOL_F_DEBUG) ? 8 : 0);
+}
+
+static struct xp_mempool *mk_pool_args(const char *name, unsigned int n,
+				       size_t elt_size, unsigned int cache_size,
+				       unsigned int flags, const char *handler,
+				       const char *args)
+{
+	struct xp_mempool *mp;
+
+	errno = 0;
+	mp = xp_mempool_create_ex(name, n, elt_size, cache_size, 0, NULL, NULL,
+				  flags, handler, args);
+	if (mp == NULL)
+		print_error("create %s: %s\n", name, strerror(errno));
+	assert_non_null(mp);
+	return mp;
+}
+
+static struct xp_mempool *mk_pool(const char *name, unsigned int n,
+				  size_t elt_size, unsigned int cache_size,
+				  unsigned int flags, const char *handler)
+{
+	return mk_pool_args(name, n, elt_size, cache_size, flags, handler,
+			    NULL);
+}
+
+/* ---- chunks recorded by populate, through mem_iter ------------------ */
+
+struct chunk {
+	char *va;
+	uint64_t phys;
+	size_t len;
+};
+
+struct chunk_list {
+	struct chunk c[8192];
+	unsigned int n;
+};
+
+static void chunk_collect_cb(struct xp_mempool *mp, void *arg, void *va,
+			     uint64_t phys, size_t len, unsigned int idx)
+{
+	struct chunk_list *l = arg;
+
+	(void)mp;
+	assert_int_equal(idx, l->n);
+	assert_true(l->n < sizeof(l->c) / sizeof(l->c[0]));
+	l->c[l->n].va = va;
+	l->c[l->n].phys = phys;
+	l->c[l->n].len = len;
+	l->n++;
+}
+
+static struct chunk_list *chunks_of(struct xp_mempool *mp)
+{
+	struct chunk_list *l = calloc(1, sizeof(*l));
+	unsigned int n;
+
+	assert_non_null(l);
+	n = xp_mempool_mem_iter(mp, chunk_collect_cb, l);
+	assert_int_equal(n, l->n);
+	assert_true(l->n > 0);
+	return l;
+}
+
+/* Index of the chunk holding [p, p + len), or -1. */
+static int chunk_holding(const struct chunk_list *l, const char *p, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (p >= l->c[i].va && p + len <= l->c[i].va + l->c[i].len)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Layout checks on every object, in obj_iter order: indices 0..n-1, each
+ * object with its guard inside one chunk, aligned, at mp->obj_stride from
+ * the previous one in the same chunk, chunks in populate order.
+ */
+struct layout_check {
+	const struct chunk_list *chunks;
+	unsigned int next_idx;
+	int last_chunk;
+	char *last_obj;
+};
+
+static void layout_cb(struct xp_mempool *mp, void *arg, void *obj,
+		      unsigned int idx)
+{
+	struct layout_check *lc = arg;
+	char *p = obj;
+	int c = chunk_holding(lc->chunks, p, obj_need(mp));
+
+	assert_int_equal(idx, lc->next_idx);
+	lc->next_idx++;
+	assert_true(c >= 0);
+	assert_int_equal((uintptr_t)p % pool_align(mp), 0);
+	if (c == lc->last_chunk) {
+		assert_ptr_equal(p, lc->last_obj + mp->obj_stride);
+	} else {
+		char *first = lc->chunks->c[c].va;
+
+		assert_true(c > lc->last_chunk);
+		assert_ptr_equal(p, (char *)ALIGN_UP((uintptr_t)first,
+						     pool_align(mp)));
+	}
+	lc->last_chunk = c;
+	lc->last_obj = p;
+}
+
+static void check_layout(struct xp_mempool *mp)
+{
+	struct chunk_list *l = chunks_of(mp);
+	struct layout_check lc = { .chunks = l, .last_chunk = -1 };
+	size_t align = pool_align(mp);
+
+	assert_true(mp->obj_stride >= obj_need(mp));
+	assert_int_equal(mp->obj_stride % align, 0);
+	assert_true(mp->obj_stride < obj_need(mp) + align);
+	assert_int_equal(xp_mempool_obj_iter(mp, layout_cb, &lc), mp->size);
+	assert_int_equal(lc.next_idx, mp->size);
+	free(l);
+}
+
+/* ---- test handlers --------------------------------------------------- */
+
+/*
+ * "t_chunks": populates from many odd chunks of one malloc'ed buffer:
+ * unaligned starts, lengths not multiples of the stride, one chunk too
+ * small for any object, gaps between chunks.  Args: "phys" gives each chunk
+ * its own bus address (else XP_BAD_PHYS); "desc" places each chunk below
+ * the previous one, so that populate order is not address order.  Every
+ * call is logged for the test to check (a handler must not fail the test
+ * from inside the core).
+ */
+#define T_PHYS_BASE 0x7700000000ull
+#define T_PHYS_STEP 0x10000000ull
+
+struct pop_call {
+	char *va;
+	size_t len;
+	uint64_t phys;
+	unsigned int missing; /* before the call */
+	int ret;
+};
+
+static struct {
+	struct pop_call call[8192];
+	unsigned int n;
+} poplog;
+
+/* Where chunk @i of length @len goes, next to @cur, with a gap. */
+static char *chunk_place(struct xp_mempool *mp, char *cur, size_t len,
+			 unsigned int i, int desc)
+{
+	uintptr_t align = pool_align(mp);
+
+	if (i == 1 && !desc)
+		return (char *)ALIGN_UP((uintptr_t)cur, align) + 1;
+	if (i == 1)
+		return (char *)((uintptr_t)(cur - len - 2) / align * align) + 1;
+	if (!desc)
+		return cur + 1 + (i * 13) % 61;
+	return cur - len - 1 - (i * 13) % 61;
+}
+
+static int chunks_create(struct xp_mempool *mp, const char *args)
+{
+	size_t max_chunk = 3 * mp->obj_stride + 256;
+	size_t total = (mp->size + 2) * max_chunk;
+	struct tu_count_data *d = tu_count_data_alloc(mp);
+	int desc = args != NULL && strstr(args, "desc") != NULL;
+	int phys = args != NULL && strstr(args, "phys") != NULL;
+	char *cur, *buf;
+	unsigned int i;
+
+	if (d == NULL)
+		return -ENOMEM;
+	d->mem = malloc(total);
+	if (d->mem == NULL) {
+		tu_count_data_free(mp);
+		return -ENOMEM;
+	}
+	buf = d->mem;
+	cur = desc ? buf + total : buf;
+	poplog.n = 0;
+	for (i = 0; xp_mempool_populate_missing(mp) > 0; i++) {
+		struct pop_call *pc = &poplog.call[poplog.n];
+
+		if (poplog.n == sizeof(poplog.call) / sizeof(poplog.call[0]) ||
+		    (desc ? cur - max_chunk < buf
+			  : cur + max_chunk > buf + total)) {
+			tu_count_data_free(mp);
+			return -ENOSPC;
+		}
+		if (i == 1)
+			/* Its first aligned address leaves one byte short. */
+			pc->len = pool_align(mp) - 1 + obj_need(mp) - 1;
+		else
+			pc->len = mp->obj_stride * (i % 3 + 1) + 64 +
+				  (i * 7) % 50;
+		pc->va = chunk_place(mp, cur, pc->len, i, desc);
+		pc->phys = phys ? T_PHYS_BASE + i * T_PHYS_STEP : XP_BAD_PHYS;
+		pc->missing = xp_mempool_populate_missing(mp);
+		pc->ret = xp_mempool_populate(mp, pc->va, pc->phys, pc->len);
+		poplog.n++;
+		if (pc->ret < 0) {
+			tu_count_data_free(mp);
+			return pc->ret;
+		}
+		cur = desc ? pc->va : pc->va + pc->len;
+	}
+	return 0;
+}
+
+/*
+ * "t_short": its create returns 0 with one object missing.  Static storage
+ * only, so that nothing leaks whether or not the core calls destroy then.
+ */
+#define T_SHORT_N 4
+static _Alignas(64) char short_mem[T_SHORT_N * 256];
+static void *short_objs[T_SHORT_N];
+static struct tu_count_data short_data = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.objs = short_objs,
+};
+static int short_populated;
+
+static int short_create(struct xp_mempool *mp, const char *args)
+{
+	(void)args;
+	if (mp->size > T_SHORT_N || mp->obj_stride > 256)
+		return -EINVAL;
+	short_data.len = 0;
+	mp->pool_data = &short_data;
+	short_populated = xp_mempool_populate(
+		mp, short_mem, XP_BAD_PHYS,
+		xp_mempool_chunk_size(mp, mp->size - 1));
+	return 0;
+}
+
+static void short_destroy(struct xp_mempool *mp)
+{
+	mp->pool_data = NULL;
+}
+
+/*
+ * "t_perr": provokes each populate error from inside create, then checks
+ * chunk_size against populate on exact chunks, then fills the rest by
+ * populate_default and tries one more chunk on the full pool.
+ */
+static struct {
+	int null_mp, null_va, len0, wrap, small, exact3, short2, dflt, full;
+	int null_default;
+	unsigned int missing[4];
+	size_t cs[4];
+	size_t cs_null;
+	unsigned int missing_null;
+} perr;
+
+static int perr_create(struct xp_mempool *mp, const char *args)
+{
+	struct tu_count_data *d = tu_count_data_alloc(mp);
+	char *buf;
+	unsigned int k;
+
+	(void)args;
+	if (d == NULL)
+		return -ENOMEM;
+	d->mem = aligned_alloc(64, 8192);
+	if (d->mem == NULL) {
+		tu_count_data_free(mp);
+		return -ENOMEM;
+	}
+	buf = d->mem;
+	for (k = 0; k < 4; k++)
+		perr.cs[k] = xp_mempool_chunk_size(mp, k);
+	perr.cs_null = xp_mempool_chunk_size(NULL, 1);
+	perr.missing_null = xp_mempool_populate_missing(NULL);
+	perr.missing[0] = xp_mempool_populate_missing(mp);
+	perr.null_mp = xp_mempool_populate(NULL, buf, XP_BAD_PHYS, 4096);
+	perr.null_default = xp_mempool_populate_default(NULL);
+	perr.null_va = xp_mempool_populate(mp, NULL, XP_BAD_PHYS, 4096);
+	perr.len0 = xp_mempool_populate(mp, buf, XP_BAD_PHYS, 0);
+	perr.wrap = xp_mempool_populate(mp, (void *)(UINTPTR_MAX - 63),
+					XP_BAD_PHYS, 4096);
+	perr.small = xp_mempool_populate(mp, buf, XP_BAD_PHYS,
+					 mp->elt_size - 1);
+	perr.missing[1] = xp_mempool_populate_missing(mp);
+	perr.exact3 = xp_mempool_populate(mp, buf, XP_BAD_PHYS, perr.cs[3]);
+	perr.missing[2] = xp_mempool_populate_missing(mp);
+	perr.short2 = xp_mempool_populate(mp, buf + 4096, XP_BAD_PHYS,
+					  perr.cs[2] - 1);
+	perr.missing[3] = xp_mempool_populate_missing(mp);
+	perr.dflt = xp_mempool_populate_default(mp);
+	perr.full = xp_mempool_populate(mp, buf + 6144, XP_BAD_PHYS, 2048);
+	if (perr.dflt < 0) {
+		tu_count_data_free(mp);
+		return perr.dflt;
+	}
+	return 0;
+}
+
+/* "t_v2p": tu_count with its own virt2phy, which counts its calls. */
+#define T_V2P_XOR 0x5a5000000000ull
+static unsigned long v2p_calls;
+
+static uint64_t v2p_virt2phy(const struct xp_mempool *mp, const void *addr)
+{
+	(void)mp;
+	__atomic_fetch_add(&v2p_calls, 1, __ATOMIC_RELAXED);
+	return (uint64_t)(uintptr_t)addr ^ T_V2P_XOR;
+}
+
+static int group_setup(void **state)
+{
+	struct xp_mempool_ops ops;
+
+	(void)state;
+	tu_count_register();
+	ops = tu_count_ops("t_chunks");
+	ops.create = chunks_create;
+	tu_register(&ops);
+	ops = tu_count_ops("t_short");
+	ops.create = short_create;
+	ops.destroy = short_destroy;
+	tu_register(&ops);
+	ops = tu_count_ops("t_perr");
+	ops.create = perr_create;
+	tu_register(&ops);
+	ops = tu_count_ops("t_v2p");
+	ops.virt2phy = v2p_virt2phy;
+	tu_register(&ops);
+	return 0;
+}
+
+/* ---- creation errors ------------------------------------------------- */
+
+/*
+ * Create with these arguments fails with @err, leaves no pool behind, and
+ * the name can then be used.
+ */
+#define CHECK_CREATE_FAILS(err, name, n, elt, cache, flags, handler, args)    \
+	do {                                                                  \
+		unsigned int np_ = tu_pool_count();                           \
+		TU_ASSERT_NULL_ERRNO(xp_mempool_create_ex(name, n, elt,       \
+							  cache, 0, NULL,     \
+							  NULL, flags,        \
+							  handler, args),     \
+				     err);                                    \
+		assert_int_equal(tu_pool_count(), np_);                       \
+	} while (0)
+
+static void check_name_free(const char *name)
+{
+	struct xp_mempool *mp;
+
+	TU_ASSERT_NO_POOL(name);
+	mp = mk_pool(name, 8, 64, 0, 0, NULL);
+	assert_ptr_equal(xp_mempool_lookup(name), mp);
+	xp_mempool_free(mp);
+	TU_ASSERT_NO_POOL(name);
+}
+
+static void test_create_einval(void **state)
+{
+	const char *nm = "einval";
+
+	(void)state;
+	CHECK_CREATE_FAILS(EINVAL, NULL, 8, 64, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, "", 8, 64, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 0, 64, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, 0, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, SIZE_MAX, 0, 0, NULL, NULL);
+	/* Rounding up to the alignment overflows. */
+	CHECK_CREATE_FAILS(EINVAL, nm, 1, SIZE_MAX - 10, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 1, SIZE_MAX - 3, 0,
+			   XP_MEMPOOL_F_NO_CACHE_ALIGN, NULL, NULL);
+	/* n * stride overflows. */
+	CHECK_CREATE_FAILS(EINVAL, nm, 4, SIZE_MAX / 2 - 4095, 0, 0, NULL,
+			   NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, UINT_MAX, SIZE_MAX / 64, 0, 0, NULL,
+			   NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, 64, XP_MEMPOOL_CACHE_MAX_SIZE + 1, 0,
+			   NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, 64, UINT_MAX, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, 64, 0, ~XP_MEMPOOL_F_MASK, NULL,
+			   NULL);
+	CHECK_CREATE_FAILS(EINVAL, nm, 8, 64, 0, 0x100, NULL, NULL);
+	/* A private area whose size cannot be added to anything. */
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create_ex(nm, 8, 64, 0, SIZE_MAX, NULL,
+						  NULL, 0, NULL, NULL),
+			     EINVAL);
+	TU_ASSERT_NO_POOL(nm);
+	/* Same checks through the default-handler entry point. */
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create(NULL, 8, 64, 0, 0, NULL, NULL,
+					       0),
+			     EINVAL);
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create(nm, 0, 64, 0, 0, NULL, NULL, 0),
+			     EINVAL);
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create(nm, 8, 64, 0, 0, NULL, NULL,
+					       0x40),
+			     EINVAL);
+	check_name_free(nm);
+}
+
+static void test_create_limits_ok(void **state)
+{
+	struct xp_mempool *mp;
+
+	(void)state;
+	mp = mk_pool("cache_max", 2048, 64, XP_MEMPOOL_CACHE_MAX_SIZE,
+		     XP_MEMPOOL_F_MASK & ~XP_MEMPOOL_F_DEBUG, NULL);
+	assert_int_equal(mp->cache_size, XP_MEMPOOL_CACHE_MAX_SIZE);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+}
+
+static void test_create_name(void **state)
+{
+	char name[XP_MEMPOOL_NAMESIZE + 8];
+	struct xp_mempool *mp;
+
+	(void)state;
+	memset(name, 'n', sizeof(name));
+	name[XP_MEMPOOL_NAMESIZE] = '\0';
+	CHECK_CREATE_FAILS(ENAMETOOLONG, name, 8, 64, 0, 0, NULL, NULL);
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create(name, 8, 64, 0, 0, NULL, NULL,
+					       0),
+			     ENAMETOOLONG);
+	name[XP_MEMPOOL_NAMESIZE + 7] = '\0';
+	CHECK_CREATE_FAILS(ENAMETOOLONG, name, 8, 64, 0, 0, NULL, NULL);
+	/* The longest name that fits. */
+	name[XP_MEMPOOL_NAMESIZE - 1] = '\0';
+	mp = mk_pool(name, 8, 64, 0, 0, NULL);
+	assert_string_equal(mp->name, name);
+	assert_ptr_equal(xp_mempool_lookup(name), mp);
+	xp_mempool_free(mp);
+	TU_ASSERT_NO_POOL(name);
+}
+
+static void test_create_eexist(void **state)
+{
+	struct xp_mempool *mp;
+	void *obj;
+
+	(void)state;
+	mp = mk_pool("dup", 8, 64, 0, 0, NULL);
+	assert_int_equal(xp_mempool_get(mp, &obj), 0);
+	CHECK_CREATE_FAILS(EEXIST, "dup", 8, 64, 0, 0, NULL, NULL);
+	CHECK_CREATE_FAILS(EEXIST, "dup", 16, 32, 4, 0, TU_COUNT_HANDLER,
+			   NULL);
+	/* The existing pool is untouched. */
+	assert_ptr_equal(xp_mempool_lookup("dup"), mp);
+	assert_int_equal(mp->size, 8);
+	assert_int_equal(xp_mempool_avail_count(mp), 7);
+	xp_mempool_put(mp, obj);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	xp_mempool_free(mp);
+	check_name_free("dup");
+}
+
+static void test_create_handler_errors(void **state)
+{
+	unsigned long destroyed = *tu_count_destroyed();
+
+	(void)state;
+	CHECK_CREATE_FAILS(ENOENT, "nohandler", 8, 64, 0, 0, "no_such_handler",
+			   NULL);
+	CHECK_CREATE_FAILS(ENOENT, "nohandler", 8, 64, 0, 0, "", NULL);
+	check_name_free("nohandler");
+
+	CHECK_CREATE_FAILS(EIO, "hfail", 8, 64, 0, 0, TU_COUNT_HANDLER,
+			   "fail=5");
+	CHECK_CREATE_FAILS(ENOSPC, "hfail", 8, 64, 0, 0, TU_COUNT_HANDLER,
+			   "fail=28");
+	/* destroy is not called after a failed create. */
+	assert_int_equal(*tu_count_destroyed(), destroyed);
+	check_name_free("hfail");
+
+	short_populated = -1;
+	CHECK_CREATE_FAILS(EPROTO, "hshort", T_SHORT_N, 64, 0, 0, "t_short",
+			   NULL);
+	assert_int_equal(short_populated, T_SHORT_N - 1);
+	check_name_free("hshort");
+}
+
+/* Runs in a child: the address-space limit must not outlive the test. */
+static int child_enomem(void)
+{
+	struct rlimit rl;
+	unsigned long pages = 0;
+	struct xp_mempool *mp;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+		return 2;
+	fclose(f);
+	rl.rlim_cur = pages * (unsigned long)sysconf(_SC_PAGESIZE) +
+		      (256ul << 20);
+	rl.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		return 3;
+	/* 8 GiB of objects. */
+	errno = 0;
+	mp = xp_mempool_create("enomem", 1u << 23, 1024, 0, 0, NULL, NULL, 0);
+	if (mp != NULL)
+		return 4;
+	if (errno != ENOMEM)
+		return 5;
+	errno = 0;
+	if (xp_mempool_lookup("enomem") != NULL || errno != ENOENT)
+		return 6;
+	mp = xp_mempool_create("enomem", 64, 64, 0, 0, NULL, NULL, 0);
+	if (mp == NULL)
+		return 7;
+	xp_mempool_free(mp);
+	return 0;
+}
+
+static void test_create_enomem(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_enomem());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- sizes and get/put ---------------------------------------------- */
+
+static void test_single_object(void **state)
+{
+	struct xp_mempool *mp;
+	void *a, *b;
+	unsigned int cache;
+
+	(void)state;
+	for (cache = 0; cache <= 8; cache += 8) {
+		mp = mk_pool("one", 1, 40, cache, 0, NULL);
+		assert_int_equal(mp->size, 1);
+		assert_int_equal(xp_mempool_avail_count(mp), 1);
+		assert_int_equal(xp_mempool_get(mp, &a), 0);
+		assert_int_equal(xp_mempool_in_use_count(mp), 1);
+		assert_int_equal(xp_mempool_get(mp, &b), -ENOBUFS);
+		xp_mempool_put(mp, a);
+		assert_int_equal(xp_mempool_get(mp, &b), 0);
+		assert_ptr_equal(a, b);
+		memset(b, 0xa5, 40);
+		xp_mempool_put(mp, b);
+		check_layout(mp);
+		tu_check_all_free(mp);
+		assert_int_equal(xp_mempool_audit(mp), 0);
+		xp_mempool_free(mp);
+	}
+}
+
+/* Take everything in bulks of 1..37, then give back in other bulks. */
+static void drain_and_refill(struct xp_mempool *mp)
+{
+	struct tu_objset s;
+	void **objs = calloc(mp->size, sizeof(*objs));
+	unsigned int got = 0, put = 0, k;
+	void *extra;
+
+	assert_non_null(objs);
+	tu_objset_init(&s, mp);
+	for (k = 1; got < mp->size; k = k % 37 + 1) {
+		unsigned int b = k < mp->size - got ? k : mp->size - got;
+
+		assert_int_equal(xp_mempool_get_bulk(mp, objs + got, b), 0);
+		got += b;
+		assert_int_equal(xp_mempool_avail_count(mp), mp->size - got);
+		assert_int_equal(xp_mempool_in_use_count(mp), got);
+	}
+	assert_int_equal(xp_mempool_get(mp, &extra), -ENOBUFS);
+	tu_objset_check_all(&s, objs, mp->size);
+	for (k = 5; put < mp->size; k = k * 7 % 101 + 1) {
+		unsigned int b = k < mp->size - put ? k : mp->size - put;
+
+		xp_mempool_put_bulk(mp, objs + put, b);
+		put += b;
+		assert_int_equal(xp_mempool_avail_count(mp), put);
+	}
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	tu_check_all_free(mp);
+	tu_objset_fini(&s);
+	free(objs);
+}
+
+static void test_odd_sizes(void **state)
+{
+	static const unsigned int sizes[] = { 2, 3, 1000, 4097 };
+	static const unsigned int caches[] = { 0, 1, 32, 512 };
+	unsigned int i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (j = 0; j < sizeof(caches) / sizeof(caches[0]); j++) {
+			struct xp_mempool *mp;
+
+			mp = mk_pool("odd", sizes[i], 24 + i * 40, caches[j],
+				     0, NULL);
+			assert_int_equal(mp->size, sizes[i]);
+			assert_int_equal(mp->cache_size, caches[j]);
+			check_layout(mp);
+			drain_and_refill(mp);
+			xp_mempool_free(mp);
+		}
+	}
+}
+
+/* A pool smaller than, or equal to, its cache size. */
+static void test_n_vs_cache(void **state)
+{
+	static const unsigned int sizes[] = { 10, 64, 65, 200 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned int n = sizes[i];
+		struct xp_mempool *mp = mk_pool("small", n, 64, 64, 0, NULL);
+		void **objs = calloc(n + 1, sizeof(*objs));
+		void *extra;
+
+		assert_non_null(objs);
+		/* A miss wants 1 + 64 from a handler that may hold less. */
+		assert_int_equal(xp_mempool_get(mp, &objs[0]), 0);
+		assert_int_equal(xp_mempool_avail_count(mp), n - 1);
+		assert_int_equal(xp_mempool_get_bulk(mp, objs + 1, n - 1), 0);
+		assert_int_equal(xp_mempool_avail_count(mp), 0);
+		assert_int_equal(xp_mempool_get(mp, &extra), -ENOBUFS);
+		xp_mempool_put_bulk(mp, objs, n);
+		assert_int_equal(xp_mempool_avail_count(mp), n);
+		assert_int_equal(xp_mempool_get_bulk(mp, objs, n + 1),
+				 -ENOBUFS);
+		assert_int_equal(xp_mempool_avail_count(mp), n);
+		drain_and_refill(mp);
+		free(objs);
+		xp_mempool_free(mp);
+	}
+}
+
+/* A failed get changes nothing: counts, this thread's cache, contents. */
+static void test_get_too_many(void **state)
+{
+	unsigned int cache;
+
+	(void)state;
+	for (cache = 0; cache <= 16; cache += 16) {
+		struct xp_mempool *mp = mk_pool("toomany", 100, 64, cache, 0,
+						NULL);
+		void *held[30], *rest[71];
+		struct xp_mempool_cache *c;
+		uint32_t clen = 0;
+
+		assert_int_equal(xp_mempool_get_bulk(mp, held, 30), 0);
+		c = xp_mempool_default_cache(mp);
+		if (cache == 0)
+			assert_null(c);
+		else
+			clen = c->len;
+		assert_int_equal(xp_mempool_avail_count(mp), 70);
+		assert_int_equal(xp_mempool_get_bulk(mp, rest, 71), -ENOBUFS);
+		assert_int_equal(xp_mempool_get_bulk(mp, rest, 100), -ENOBUFS);
+		assert_int_equal(xp_mempool_avail_count(mp), 70);
+		if (c != NULL)
+			assert_int_equal(c->len, clen);
+		assert_int_equal(xp_mempool_get_bulk(mp, rest, 70), 0);
+		assert_int_equal(xp_mempool_avail_count(mp), 0);
+		assert_int_equal(xp_mempool_get(mp, &rest[70]), -ENOBUFS);
+		xp_mempool_put_bulk(mp, rest, 70);
+		xp_mempool_put_bulk(mp, held, 30);
+		tu_check_all_free(mp);
+		xp_mempool_free(mp);
+	}
+}
+
+/* ---- layout, iteration, init ----------------------------------------- */
+
+static void test_layout_default(void **state)
+{
+	static const size_t elts[] = { 1, 8, 24, 63, 64, 65, 200, 4096 };
+	unsigned int i, f;
+
+	(void)state;
+	for (i = 0; i < sizeof(elts) / sizeof(elts[0]); i++) {
+		for (f = 0; f <= XP_MEMPOOL_F_NO_CACHE_ALIGN;
+		     f += XP_MEMPOOL_F_NO_CACHE_ALIGN) {
+			struct xp_mempool *mp;
+			struct chunk_list *l;
+
+			mp = mk_pool("layout", 333, elts[i], 8, f, NULL);
+			assert_int_equal(mp->elt_size, elts[i]);
+			assert_int_equal(mp->flags, f);
+			/* No per-object overhead beyond the rounding. */
+			assert_int_equal(mp->obj_stride,
+					 ALIGN_UP(elts[i], pool_align(mp)));
+			check_layout(mp);
+			/* The default populate gives IOVA = VA. */
+			l = chunks_of(mp);
+			assert_int_equal(l->n, 1);
+			assert_int_equal(l->c[0].phys, (uintptr_t)l->c[0].va);
+			assert_true(l->c[0].len >=
+				    xp_mempool_chunk_size(mp, mp->size));
+			free(l);
+			assert_int_equal(xp_mempool_populate_missing(mp), 0);
+			drain_and_refill(mp);
+			xp_mempool_free(mp);
+		}
+	}
+}
+
+static void noop_obj_cb(struct xp_mempool *mp, void *arg, void *obj,
+			unsigned int idx)
+{
+	(void)mp;
+	(void)arg;
+	(void)obj;
+	(void)idx;
+}
+
+static void noop_mem_cb(struct xp_mempool *mp, void *arg, void *va,
+			uint64_t phys, size_t len, unsigned int idx)
+{
+	(void)mp;
+	(void)arg;
+	(void)va;
+	(void)phys;
+	(void)len;
+	(void)idx;
+}
+
+static void test_iter_null(void **state)
+{
+	struct xp_mempool *mp = mk_pool("iternull", 16, 64, 0, 0, NULL);
+
+	(void)state;
+	assert_int_equal(xp_mempool_obj_iter(NULL, noop_obj_cb, NULL), 0);
+	assert_int_equal(xp_mempool_obj_iter(mp, NULL, NULL), 0);
+	assert_int_equal(xp_mempool_mem_iter(NULL, noop_mem_cb, NULL), 0);
+	assert_int_equal(xp_mempool_mem_iter(mp, NULL, NULL), 0);
+	assert_int_equal(xp_mempool_obj_iter(mp, noop_obj_cb, NULL), 16);
+	assert_true(xp_mempool_mem_iter(mp, noop_mem_cb, NULL) >= 1);
+	xp_mempool_free(mp);
+}
+
+struct init_rec {
+	struct xp_mempool *mp; /* as seen by obj_init */
+	const char *name;
+	void **by_idx;
+	unsigned int calls;
+	unsigned int n;
+	int bad;
+};
+
+static void init_cb(struct xp_mempool *mp, void *arg, void *obj,
+		    unsigned int idx)
+{
+	struct init_rec *r = arg;
+
+	r->calls++;
+	if (idx >= r->n || r->by_idx[idx] != NULL ||
+	    strcmp(mp->name, r->name) != 0 || mp->size != r->n) {
+		r->bad++;
+		return;
+	}
+	r->mp = mp;
+	r->by_idx[idx] = obj;
+	memset(obj, 0, 16);
+	memcpy(obj, &idx, sizeof(idx));
+}
+
+static void match_idx_cb(struct xp_mempool *mp, void *arg, void *obj,
+			 unsigned int idx)
+{
+	struct init_rec *r = arg;
+
+	(void)mp;
+	assert_ptr_equal(r->by_idx[idx], obj);
+}
+
+static void test_obj_init(void **state)
+{
+	struct init_rec r = { .name = "init", .n = 1000 };
+	struct xp_mempool *mp;
+	void *objs[1000];
+	unsigned int i;
+
+	(void)state;
+	r.by_idx = calloc(r.n, sizeof(*r.by_idx));
+	assert_non_null(r.by_idx);
+	mp = xp_mempool_create("init", r.n, 48, 16, 0, init_cb, &r, 0);
+	assert_non_null(mp);
+	assert_int_equal(r.calls, r.n);
+	assert_int_equal(r.bad, 0);
+	assert_ptr_equal(r.mp, mp);
+	for (i = 0; i < r.n; i++)
+		assert_non_null(r.by_idx[i]);
+	/* Layout order is obj_init's order. */
+	assert_int_equal(xp_mempool_obj_iter(mp, match_idx_cb, &r), r.n);
+	/* What obj_init wrote is in the objects handed out. */
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, r.n), 0);
+	for (i = 0; i < r.n; i++) {
+		unsigned int idx;
+
+		memcpy(&idx, objs[i], sizeof(idx));
+		assert_true(idx < r.n);
+		assert_ptr_equal(r.by_idx[idx], objs[i]);
+	}
+	xp_mempool_put_bulk(mp, objs, r.n);
+	xp_mempool_free(mp);
+	free(r.by_idx);
+}
+
+static void test_priv(void **state)
+{
+	static const size_t sizes[] = { 1, 64, 100, 65536 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct xp_mempool *mp;
+		unsigned char *p;
+		size_t k;
+
+		mp = xp_mempool_create("priv", 64, 32, 0, sizes[i], NULL,
+				       NULL, 0);
+		assert_non_null(mp);
+		assert_int_equal(mp->priv_size, sizes[i]);
+		p = xp_mempool_get_priv(mp);
+		assert_non_null(p);
+		for (k = 0; k < sizes[i]; k++)
+			assert_int_equal(p[k], 0);
+		/* All of it is ours: the objects must not change. */
+		memset(p, 0xee, sizes[i]);
+		drain_and_refill(mp);
+		assert_ptr_equal(xp_mempool_get_priv(mp), p);
+		for (k = 0; k < sizes[i]; k++)
+			assert_int_equal(p[k], 0xee);
+		xp_mempool_free(mp);
+	}
+}
+
+/* ---- populate --------------------------------------------------------- */
+
+/*
+ * Objects populate can place in @pc: from the first aligned address, at
+ * stride, none crossing the end, no more than were missing.
+ */
+static unsigned int expected_placed(const struct xp_mempool *mp,
+				    const struct pop_call *pc)
+{
+	uintptr_t start = ALIGN_UP((uintptr_t)pc->va, pool_align(mp));
+	uintptr_t end = (uintptr_t)pc->va + pc->len;
+	size_t fit;
+
+	if (start + obj_need(mp) > end)
+		return 0;
+	fit = (end - start - obj_need(mp)) / mp->obj_stride + 1;
+	return fit < pc->missing ? fit : pc->missing;
+}
+
+/* populate's answers in the log match the chunks mem_iter reports. */
+static void check_chunk_log(struct xp_mempool *mp)
+{
+	struct chunk_list *l = chunks_of(mp);
+	unsigned int i, rec = 0, placed = 0;
+
+	assert_true(poplog.n > 0);
+	for (i = 0; i < poplog.n; i++) {
+		const struct pop_call *pc = &poplog.call[i];
+
+		assert_int_equal(pc->missing, mp->size - placed);
+		assert_int_equal(pc->ret, expected_placed(mp, pc));
+		placed += pc->ret;
+		if (pc->ret == 0)
+			continue;
+		assert_true(rec < l->n);
+		assert_ptr_equal(l->c[rec].va, pc->va);
+		assert_int_equal(l->c[rec].len, pc->len);
+		assert_int_equal(l->c[rec].phys, pc->phys);
+		rec++;
+	}
+	/* The chunk one byte short, if the pool needed a second chunk. */
+	if (poplog.n > 1)
+		assert_int_equal(poplog.call[1].ret, 0);
+	assert_int_equal(placed, mp->size);
+	assert_int_equal(rec, l->n);
+	free(l);
+}
+
+static void populate_chunks_one(unsigned int n, size_t elt,
+				unsigned int flags, int desc)
+{
+	struct xp_mempool *mp;
+
+	mp = mk_pool_args("chunks", n, elt, 4, flags, "t_chunks",
+			  desc ? "desc" : NULL);
+	check_chunk_log(mp);
+	check_layout(mp);
+	drain_and_refill(mp);
+	xp_mempool_free(mp);
+}
+
+static void populate_chunks_all(int desc)
+{
+	static const size_t elts[] = { 8, 50, 64, 130 };
+	static const unsigned int sizes[] = { 1, 7, 1000, 4097 };
+	static const unsigned int flags[] = {
+		0, XP_MEMPOOL_F_NO_CACHE_ALIGN, XP_MEMPOOL_F_DEBUG,
+		XP_MEMPOOL_F_NO_CACHE_ALIGN | XP_MEMPOOL_F_DEBUG
+	};
+	unsigned int i, j, f;
+
+	for (i = 0; i < sizeof(elts) / sizeof(elts[0]); i++)
+		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
+			for (f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+				populate_chunks_one(sizes[j], elts[i],
+						    flags[f], desc);
+}
+
+static void test_populate_chunks(void **state)
+{
+	(void)state;
+	populate_chunks_all(0);
+}
+
+/* Chunks given from high addresses to low: populate order is kept. */
+static void test_populate_chunks_desc(void **state)
+{
+	(void)state;
+	populate_chunks_all(1);
+}
+
+static void test_populate_errors(void **state)
+{
+	struct xp_mempool *mp;
+	struct chunk_list *l;
+	char buf[256];
+	unsigned int k;
+
+	(void)state;
+	memset(&perr, 0x55, sizeof(perr));
+	mp = mk_pool("perr", 40, 128, 0, 0, "t_perr");
+	assert_int_equal(perr.missing_null, 0);
+	assert_int_equal(perr.cs_null, 0);
+	assert_int_equal(perr.null_mp, -EINVAL);
+	assert_int_equal(perr.null_default, -EINVAL);
+	assert_int_equal(perr.null_va, -EINVAL);
+	assert_int_equal(perr.len0, -EINVAL);
+	assert_int_equal(perr.wrap, -EINVAL);
+	assert_int_equal(perr.small, 0);
+	/* Errors and an empty chunk place nothing. */
+	assert_int_equal(perr.missing[0], 40);
+	assert_int_equal(perr.missing[1], 40);
+	/* 128-byte objects: no padding, so chunk_size is exact. */
+	for (k = 1; k < 4; k++)
+		assert_int_equal(perr.cs[k], k * 128);
+	assert_int_equal(perr.exact3, 3);
+	assert_int_equal(perr.missing[2], 37);
+	assert_int_equal(perr.short2, 1);
+	assert_int_equal(perr.missing[3], 36);
+	assert_int_equal(perr.dflt, 36);
+	assert_int_equal(perr.full, 0);
+	assert_int_equal(xp_mempool_populate_missing(mp), 0);
+	l = chunks_of(mp);
+	assert_int_equal(l->n, 3);
+	free(l);
+	check_layout(mp);
+
+	/* Outside create. */
+	assert_int_equal(xp_mempool_populate(mp, buf, XP_BAD_PHYS, sizeof(buf)),
+			 -EBUSY);
+	assert_int_equal(xp_mempool_populate_default(mp), -EBUSY);
+	assert_int_equal(xp_mempool_populate(NULL, buf, XP_BAD_PHYS, 64),
+			 -EINVAL);
+	l = chunks_of(mp);
+	assert_int_equal(l->n, 3);
+	free(l);
+	drain_and_refill(mp);
+	xp_mempool_free(mp);
+
+	/* Also outside create, on a pool of the default handler. */
+	mp = mk_pool("perr2", 8, 64, 0, 0, NULL);
+	assert_int_equal(xp_mempool_populate(mp, buf, XP_BAD_PHYS, sizeof(buf)),
+			 -EBUSY);
+	assert_int_equal(xp_mempool_populate_default(mp), -EBUSY);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+}
+
+static void test_chunk_size(void **state)
+{
+	struct xp_mempool *mp = mk_pool("csize", 16, 100, 0, 0, NULL);
+	unsigned int k;
+
+	(void)state;
+	assert_int_equal(xp_mempool_chunk_size(NULL, 4), 0);
+	for (k = 1; k < 100; k++) {
+		size_t cs = xp_mempool_chunk_size(mp, k);
+
+		assert_true(cs >= (k - 1) * mp->obj_stride + mp->elt_size);
+		assert_true(cs <= k * mp->obj_stride);
+		assert_true(cs > xp_mempool_chunk_size(mp, k - 1));
+	}
+	assert_int_equal(xp_mempool_populate_missing(mp), 0);
+	xp_mempool_free(mp);
+}
+
+/* ---- virt2phy --------------------------------------------------------- */
+
+static void test_virt2phy_default(void **state)
+{
+	struct xp_mempool *mp = mk_pool("v2p", 100, 100, 0, 0, NULL);
+	void *objs[100];
+	unsigned int i;
+	int local;
+
+	(void)state;
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 100), 0);
+	for (i = 0; i < 100; i++) {
+		char *o = objs[i];
+
+		assert_int_equal(xp_mempool_virt2phy(mp, o), (uintptr_t)o);
+		assert_int_equal(xp_mempool_virt2phy(mp, o + 99),
+				 (uintptr_t)o + 99);
+	}
+	assert_int_equal(xp_mempool_virt2phy(mp, &local), XP_BAD_PHYS);
+	assert_int_equal(xp_mempool_virt2phy(mp, NULL), XP_BAD_PHYS);
+	xp_mempool_put_bulk(mp, objs, 100);
+	xp_mempool_free(mp);
+}
+
+struct v2p_check {
+	const struct chunk_list *chunks;
+	int with_phys;
+};
+
+static void v2p_obj_cb(struct xp_mempool *mp, void *arg, void *obj,
+		       unsigned int idx)
+{
+	const struct v2p_check *v = arg;
+	char *p = obj;
+	int c = chunk_holding(v->chunks, p, mp->elt_size);
+	uint64_t base;
+
+	(void)idx;
+	assert_true(c >= 0);
+	if (!v->with_phys) {
+		assert_int_equal(xp_mempool_virt2phy(mp, p), XP_BAD_PHYS);
+		return;
+	}
+	base = v->chunks->c[c].phys;
+	assert_int_equal(xp_mempool_virt2phy(mp, p),
+			 base + (uint64_t)(p - v->chunks->c[c].va));
+	assert_int_equal(xp_mempool_virt2phy(mp, p + mp->elt_size - 1),
+			 base + (uint64_t)(p + mp->elt_size - 1 -
+					   v->chunks->c[c].va));
+}
+
+/* A handler without virt2phy: the core answers from populate's chunks. */
+static void test_virt2phy_chunks(void **state)
+{
+	static const char *const args[] = { NULL, "phys", "phys desc" };
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < sizeof(args) / sizeof(args[0]); k++) {
+		int with_phys = args[k] != NULL;
+		struct xp_mempool *mp;
+		struct chunk_list *l;
+		struct v2p_check v;
+		unsigned int i;
+
+		mp = mk_pool_args("v2pchunks", 500, 72, 0, 0, "t_chunks",
+				  args[k]);
+		l = chunks_of(mp);
+		v.chunks = l;
+		v.with_phys = with_phys;
+		assert_int_equal(xp_mempool_obj_iter(mp, v2p_obj_cb, &v), 500);
+		for (i = 0; i < l->n; i++) {
+			uint64_t want = with_phys ? l->c[i].phys : XP_BAD_PHYS;
+
+			/* Anywhere in a chunk, not only in objects. */
+			assert_int_equal(xp_mempool_virt2phy(mp, l->c[i].va),
+					 want);
+			/* The byte before each chunk is a gap. */
+			assert_int_equal(xp_mempool_virt2phy(mp,
+							     l->c[i].va - 1),
+					 XP_BAD_PHYS);
+			assert_int_equal(
+				xp_mempool_virt2phy(mp,
+						    l->c[i].va + l->c[i].len),
+				XP_BAD_PHYS);
+		}
+		free(l);
+		xp_mempool_free(mp);
+	}
+}
+
+static void test_virt2phy_handler(void **state)
+{
+	struct xp_mempool *mp = mk_pool("v2ph", 32, 64, 0, 0, "t_v2p");
+	unsigned long calls = v2p_calls;
+	void *obj;
+
+	(void)state;
+	assert_int_equal(xp_mempool_get(mp, &obj), 0);
+	assert_int_equal(xp_mempool_virt2phy(mp, obj),
+			 (uintptr_t)obj ^ T_V2P_XOR);
+	assert_int_equal(xp_mempool_virt2phy(mp, (char *)obj + 7),
+			 ((uintptr_t)obj + 7) ^ T_V2P_XOR);
+	assert_int_equal(v2p_calls, calls + 2);
+	xp_mempool_put(mp, obj);
+	xp_mempool_free(mp);
+}
+
+/* ---- introspection ---------------------------------------------------- */
+
+static void test_audit(void **state)
+{
+	struct xp_mempool *mp = mk_pool("audit", 300, 64, 32, 0, NULL);
+	void *objs[100];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(xp_mempool_audit(NULL), -EINVAL);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	for (i = 0; i < 50; i++) {
+		unsigned int b = i % 100 + 1;
+
+		assert_int_equal(xp_mempool_get_bulk(mp, objs, b), 0);
+		assert_int_equal(xp_mempool_audit(mp), 0);
+		xp_mempool_put_bulk(mp, objs, b);
+	}
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	drain_and_refill(mp);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	xp_mempool_free(mp);
+}
+
+static char *dump_to_string(const struct xp_mempool *mp, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	xp_mempool_dump(f, mp);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_dump(void **state)
+{
+	struct xp_mempool *mp = mk_pool("dump_me", 77, 64, 8, 0,
+					TU_COUNT_HANDLER);
+	size_t len;
+	char *s;
+
+	(void)state;
+	s = dump_to_string(mp, &len);
+	assert_non_null(strstr(s, "dump_me"));
+	assert_non_null(strstr(s, TU_COUNT_HANDLER));
+	assert_non_null(strstr(s, "77"));
+	free(s);
+	s = dump_to_string(NULL, &len);
+	assert_int_equal(len, 0);
+	free(s);
+	xp_mempool_dump(NULL, mp);
+	xp_mempool_free(mp);
+
+	mp = mk_pool("dump_ring", 8, 64, 0, 0, "ring_sp_sc");
+	s = dump_to_string(mp, &len);
+	assert_non_null(strstr(s, "dump_ring"));
+	assert_non_null(strstr(s, "ring_sp_sc"));
+	free(s);
+	xp_mempool_free(mp);
+}
+
+struct walk_arg {
+	struct xp_mempool *want[3];
+	unsigned int seen[3];
+	unsigned int calls;
+	int stop_with;
+};
+
+static int walk_cb(struct xp_mempool *mp, void *arg)
+{
+	struct walk_arg *w = arg;
+	unsigned int i;
+
+	w->calls++;
+	for (i = 0; i < 3; i++)
+		if (mp == w->want[i])
+			w->seen[i]++;
+	return w->stop_with;
+}
+
+static void test_lookup_walk(void **state)
+{
+	static const char *const names[3] = { "walk_a", "walk_b", "walk_c" };
+	struct walk_arg w = { .stop_with = 0 };
+	unsigned int i, before = tu_pool_count();
+
+	(void)state;
+	TU_ASSERT_NULL_ERRNO(xp_mempool_lookup(NULL), EINVAL);
+	TU_ASSERT_NO_POOL("walk_a");
+	TU_ASSERT_NO_POOL("");
+	for (i = 0; i < 3; i++)
+		w.want[i] = mk_pool(names[i], 4 + i, 64, 0, 0, NULL);
+	for (i = 0; i < 3; i++)
+		assert_ptr_equal(xp_mempool_lookup(names[i]), w.want[i]);
+	TU_ASSERT_NO_POOL("walk_");
+	TU_ASSERT_NO_POOL("walk_a_");
+
+	assert_int_equal(xp_mempool_walk(walk_cb, &w), 0);
+	assert_int_equal(w.calls, before + 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(w.seen[i], 1);
+
+	memset(&w.seen, 0, sizeof(w.seen));
+	w.calls = 0;
+	w.stop_with = 42;
+	assert_int_equal(xp_mempool_walk(walk_cb, &w), 42);
+	assert_int_equal(w.calls, 1);
+	w.calls = 0;
+	w.stop_with = -7;
+	assert_int_equal(xp_mempool_walk(walk_cb, &w), -7);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(xp_mempool_walk(NULL, &w), -EINVAL);
+
+	xp_mempool_free(w.want[1]);
+	TU_ASSERT_NO_POOL("walk_b");
+	assert_ptr_equal(xp_mempool_lookup("walk_c"), w.want[2]);
+	assert_int_equal(tu_pool_count(), before + 2);
+	xp_mempool_free(w.want[0]);
+	xp_mempool_free(w.want[2]);
+	assert_int_equal(tu_pool_count(), before);
+	xp_mempool_free(NULL);
+	assert_int_equal(tu_pool_count(), before);
+}
+
+static void test_handler_name(void **state)
+{
+	struct xp_mempool *mp;
+
+	(void)state;
+	assert_null(xp_mempool_handler_name(NULL));
+	assert_null(xp_mempool_get_ops(NULL));
+
+	mp = mk_pool("hname", 8, 64, 0, 0, NULL);
+	assert_string_equal(xp_mempool_handler_name(mp),
+			    xp_mempool_get_def_handler());
+	assert_ptr_equal(xp_mempool_get_ops(mp),
+			 xp_mempool_handler_lookup(xp_mempool_get_def_handler()));
+	assert_int_equal(mp->handler_idx,
+			 xp_mempool_handler_index(xp_mempool_get_def_handler()));
+	xp_mempool_free(mp);
+
+	mp = mk_pool("hname", 8, 64, 0, 0, TU_COUNT_HANDLER);
+	assert_string_equal(xp_mempool_handler_name(mp), TU_COUNT_HANDLER);
+	assert_string_equal(xp_mempool_get_ops(mp)->name, TU_COUNT_HANDLER);
+	assert_ptr_equal(xp_mempool_get_ops(mp)->create, tu_count_create);
+	assert_int_equal(mp->handler_idx,
+			 xp_mempool_handler_index(TU_COUNT_HANDLER));
+	xp_mempool_free(mp);
+}
+
+/* ---- handlers ------------------------------------------------------- */
+
+static void test_ring_handlers(void **state)
+{
+	static const char *const names[] = { "ring_mp_mc", "ring_sp_sc",
+					     "ring_mp_sc", "ring_sp_mc" };
+	static const unsigned int flags[] = {
+		0, XP_MEMPOOL_F_SP_PUT, XP_MEMPOOL_F_SC_GET,
+		XP_MEMPOOL_F_SP_PUT | XP_MEMPOOL_F_SC_GET
+	};
+	unsigned int i, j, cache;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+			for (cache = 0; cache <= 32; cache += 32) {
+				struct xp_mempool *mp;
+
+				mp = mk_pool("rings", 1000, 40, cache,
+					     flags[j], names[i]);
+				assert_string_equal(xp_mempool_handler_name(mp),
+						    names[i]);
+				assert_int_equal(mp->flags, flags[j]);
+				drain_and_refill(mp);
+				xp_mempool_free(mp);
+			}
+	/* The flags on the default handler too. */
+	for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+		struct xp_mempool *mp = xp_mempool_create(
+			"rings_def", 300, 16, 8, 0, NULL, NULL, flags[j]);
+
+		assert_non_null(mp);
+		drain_and_refill(mp);
+		xp_mempool_free(mp);
+	}
+}
+
+/* Handler callbacks run when the contract says, and only then. */
+static void test_handler_calls_uncached(void **state)
+{
+	unsigned long destroyed = *tu_count_destroyed();
+	struct tu_count_stats a, b;
+	struct xp_mempool *mp;
+	void *objs[65];
+	unsigned int i;
+
+	(void)state;
+	mp = mk_pool("calls0", 64, 64, 0, 0, TU_COUNT_HANDLER);
+	a = tu_count_stats(mp);
+	assert_int_equal(a.create, 1);
+	/* Populate went through put_bulk. */
+	assert_int_equal(a.put_objs, 64);
+	assert_int_equal(tu_count_held(mp), 64);
+	assert_null(xp_mempool_default_cache(mp));
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(xp_mempool_get(mp, &objs[0]), 0);
+		xp_mempool_put(mp, objs[0]);
+	}
+	b = tu_count_stats(mp);
+	assert_int_equal(b.get_bulk - a.get_bulk, 10);
+	assert_int_equal(b.put_bulk - a.put_bulk, 10);
+	assert_int_equal(b.get_objs - a.get_objs, 10);
+	/* A bulk is one call. */
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 8), 0);
+	xp_mempool_put_bulk(mp, objs, 8);
+	a = tu_count_stats(mp);
+	assert_int_equal(a.get_bulk - b.get_bulk, 1);
+	assert_int_equal(a.put_bulk - b.put_bulk, 1);
+	assert_int_equal(a.get_objs - b.get_objs, 8);
+	/* A failed get reached the handler, which refused it. */
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 65), -ENOBUFS);
+	assert_int_equal(tu_count_held(mp), 64);
+	/* avail_count asks the handler. */
+	a = tu_count_stats(mp);
+	assert_int_equal(xp_mempool_avail_count(mp), 64);
+	b = tu_count_stats(mp);
+	assert_true(b.get_count > a.get_count);
+	assert_int_equal(*tu_count_destroyed(), destroyed);
+	xp_mempool_free(mp);
+	assert_int_equal(*tu_count_destroyed(), destroyed + 1);
+}
+
+static void test_handler_calls_cached(void **state)
+{
+	unsigned long destroyed = *tu_count_destroyed();
+	struct tu_count_stats a, b;
+	struct xp_mempool *mp;
+	void *obj, *objs[4];
+	unsigned int i;
+
+	(void)state;
+	mp = mk_pool("calls8", 64, 64, 8, 0, TU_COUNT_HANDLER);
+	a = tu_count_stats(mp);
+	/* Warm-up: one miss fills the cache. */
+	assert_int_equal(xp_mempool_get(mp, &obj), 0);
+	b = tu_count_stats(mp);
+	assert_int_equal(b.get_bulk - a.get_bulk, 1);
+	assert_int_equal(b.put_bulk, a.put_bulk);
+	xp_mempool_put(mp, obj);
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(xp_mempool_get(mp, &obj), 0);
+		xp_mempool_put(mp, obj);
+		assert_int_equal(xp_mempool_get_bulk(mp, objs, 4), 0);
+		xp_mempool_put_bulk(mp, objs, 4);
+	}
+	a = tu_count_stats(mp);
+	assert_int_equal(a.get_bulk, b.get_bulk);
+	assert_int_equal(a.put_bulk, b.put_bulk);
+	assert_int_equal(a.create, 1);
+	/* Objects in the cache are still available. */
+	assert_int_equal(xp_mempool_avail_count(mp), 64);
+	assert_true(tu_count_held(mp) < 64);
+	xp_mempool_free(mp);
+	assert_int_equal(*tu_count_destroyed(), destroyed + 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_einval),
+		cmocka_unit_test(test_create_limits_ok),
+		cmocka_unit_test(test_create_name),
+		cmocka_unit_test(test_create_eexist),
+		cmocka_unit_test(test_create_handler_errors),
+		cmocka_unit_test(test_create_enomem),
+		cmocka_unit_test(test_single_object),
+		cmocka_unit_test(test_odd_sizes),
+		cmocka_unit_test(test_n_vs_cache),
+		cmocka_unit_test(test_get_too_many),
+		cmocka_unit_test(test_layout_default),
+		cmocka_unit_test(test_iter_null),
+		cmocka_unit_test(test_obj_init),
+		cmocka_unit_test(test_priv),
+		cmocka_unit_test(test_populate_chunks),
+		cmocka_unit_test(test_populate_chunks_desc),
+		cmocka_unit_test(test_populate_errors),
+		cmocka_unit_test(test_chunk_size),
+		cmocka_unit_test(test_virt2phy_default),
+		cmocka_unit_test(test_virt2phy_chunks),
+		cmocka_unit_test(test_virt2phy_handler),
+		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_lookup_walk),
+		cmocka_unit_test(test_handler_name),
+		cmocka_unit_test(test_ring_handlers),
+		cmocka_unit_test(test_handler_calls_uncached),
+		cmocka_unit_test(test_handler_calls_cached),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}

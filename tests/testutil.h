@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers shared by the cmocka tests: errno checks, the set of a pool's
+ * objects (to prove that every object is back exactly once), a counting
+ * user handler, and scaling of long tests.
+ *
+ * Include after <cmocka.h> and <xenpool/xenpool.h>.  Header-only, so that
+ * each test binary stays a single source file.
+ */
+#ifndef XP_TESTS_TESTUTIL_H
+#define XP_TESTS_TESTUTIL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenpool/xenpool.h>
+
+/* Evaluate @expr once; it must yield NULL and set errno to @err. */
+#define TU_ASSERT_NULL_ERRNO(expr, err)                                       \
+	do {                                                                  \
+		errno = 0;                                                    \
+		void *tu_p_ = (void *)(expr);                                 \
+		int tu_e_ = errno;                                            \
+		assert_null(tu_p_);                                           \
+		assert_int_equal(tu_e_, (err));                               \
+	} while (0)
+
+/* No pool named @name exists (lookup fails with ENOENT). */
+#define TU_ASSERT_NO_POOL(name)                                               \
+	TU_ASSERT_NULL_ERRNO(xp_mempool_lookup(name), ENOENT)
+
+static inline int tu_count_pools_cb(struct xp_mempool *mp, void *arg)
+{
+	(void)mp;
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+/* Number of pools in the process, by xp_mempool_walk(). */
+static inline unsigned int tu_pool_count(void)
+{
+	unsigned int n = 0;
+
+	assert_int_equal(xp_mempool_walk(tu_count_pools_cb, &n), 0);
+	return n;
+}
+
+/*
+ * Scale factor for long tests from XP_TEST_SCALE (a positive number,
+ * default 1), so that slow builds (sanitizers, valgrind) can run less.
+ */
+static inline double tu_scale(void)
+{
+	const char *s = getenv("XP_TEST_SCALE");
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return 1.0;
+	v = strtod(s, NULL);
+	return v > 0 ? v : 1.0;
+}
+
+/* @n scaled by tu_scale(), at least @min. */
+static inline unsigned long tu_scaled(unsigned long n, unsigned long min)
+{
+	double v = (double)n * tu_scale();
+
+	return v < (double)min ? min : (unsigned long)v;
+}
+
+/* ---- the set of a pool's objects ----------------------------------- */
+
+/*
+ * Every object of a pool, by xp_mempool_obj_iter(), sorted by address, with
+ * a mark per object so that a collection of pointers can be checked to hold
+ * each object exactly once.
+ */
+struct tu_objset {
+	void **objs;
+	unsigned char *seen;
+	unsigned int n;
+};
+
+static inline void tu_objset_collect_cb(struct xp_mempool *mp, void *arg,
+					void *obj, unsigned int idx)
+{
+	struct tu_objset *s = (struct tu_objset *)arg;
+
+	(void)mp;
+	(void)idx;
+	if (s->n < mp->size)
+		s->objs[s->n] = obj;
+	s->n++;
+}
+
+static inline int tu_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a;
+	uintptr_t y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Fill @s with the objects of @mp.  Fails the test if obj_iter's count and
+ * the number of visits differ from mp->size, or if an object is visited
+ * twice.
+ */
+static inline void tu_objset_init(struct tu_objset *s, struct xp_mempool *mp)
+{
+	unsigned int i, ret;
+
+	s->n = 0;
+	s->objs = (void **)calloc(mp->size, sizeof(*s->objs));
+	s->seen = (unsigned char *)calloc(mp->size, 1);
+	assert_non_null(s->objs);
+	assert_non_null(s->seen);
+	ret = xp_mempool_obj_iter(mp, tu_objset_collect_cb, s);
+	assert_int_equal(ret, mp->size);
+	assert_int_equal(s->n, mp->size);
+	qsort(s->objs, s->n, sizeof(*s->objs), tu_ptr_cmp);
+	for (i = 1; i < s->n; i++)
+		assert_true(s->objs[i - 1] != s->objs[i]);
+}
+
+static inline void tu_objset_fini(struct tu_objset *s)
+{
+	free(s->objs);
+	free(s->seen);
+	s->objs = NULL;
+	s->seen = NULL;
+	s->n = 0;
+}
+
+/* Index of @obj in @s, or -1 if it is not one of the pool's objects. */
+static inline long tu_objset_find(const struct tu_objset *s, const void *obj)
+{
+	void **hit = (void **)bsearch(&obj, s->objs, s->n, sizeof(*s->objs),
+				      tu_ptr_cmp);
+
+	return hit == NULL ? -1 : (long)(hit - s->objs);
+}
+
+/* Forget which objects were seen. */
+static inline void tu_objset_reset(struct tu_objset *s)
+{
+	memset(s->seen, 0, s->n);
+}
+
+/*
+ * Mark @n pointers as seen: each must be an object of the pool not seen
+ * since the last reset.
+ */
+static inline void tu_objset_mark(struct tu_objset *s, void *const *objs,
+				  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		long k = tu_objset_find(s, objs[i]);
+
+		assert_true(k >= 0);
+		assert_int_equal(s->seen[k], 0);
+		s->seen[k] = 1;
+	}
+}
+
+/* @objs holds each object of the pool exactly once (n == pool size). */
+static inline void tu_objset_check_all(struct tu_objset *s, void *const *objs,
+				       unsigned int n)
+{
+	assert_int_equal(n, s->n);
+	tu_objset_reset(s);
+	tu_objset_mark(s, objs, n);
+}
+
+/*
+ * Take every object of @mp on this thread (one bulk of mp->size), check they
+ * are exactly the pool's objects, and give them back.
+ */
+static inline void tu_check_all_free(struct xp_mempool *mp)
+{
+	struct tu_objset s;
+	void **objs = (void **)calloc(mp->size, sizeof(*objs));
+
+	assert_non_null(objs);
+	tu_objset_init(&s, mp);
+	assert_int_equal(xp_mempool_avail_count(mp), mp->size);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, mp->size), 0);
+	assert_int_equal(xp_mempool_avail_count(mp), 0);
+	tu_objset_check_all(&s, objs, mp->size);
+	xp_mempool_put_bulk(mp, objs, mp->size);
+	assert_int_equal(xp_mempool_avail_count(mp), mp->size);
+	tu_objset_fini(&s);
+	free(objs);
+}
+
+/* ---- a counting user handler --------------------------------------- */
+
+/*
+ * "tu_count": a mutex-protected array of free objects over
+ * xp_mempool_populate_default(), counting every callback per pool.  Its
+ * handler_args, when given, are "fail=N": create fails with -N.
+ */
+#define TU_COUNT_HANDLER "tu_count"
+
+struct tu_count_stats {
+	unsigned long create;
+	unsigned long get_bulk;
+	unsigned long put_bulk;
+	unsigned long get_count;
+	unsigned long get_objs; /* objects taken by successful get_bulk */
+	unsigned long put_objs; /* objects given by put_bulk */
+};
+
+struct tu_count_data {
+	pthread_mutex_t lock;
+	unsigned int len;
+	void **objs;
+	void *mem; /* a derived handler's memory, freed with the state */
+	struct tu_count_stats st;
+};
+
+/* Handler callbacks can run on several threads: count atomically. */
+static inline void tu_count_add(unsigned long *c, unsigned long v)
+{
+	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/*
+ * Allocate the "tu_count" state of @mp (room for mp->size objects) and set
+ * mp->pool_data; for handlers built on the tu_count callbacks.
+ */
+static inline struct tu_count_data *tu_count_data_alloc(struct xp_mempool *mp)
+{
+	struct tu_count_data *d;
+
+	d = (struct tu_count_data *)calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->objs = (void **)calloc(mp->size, sizeof(*d->objs));
+	if (d->objs == NULL) {
+		free(d);
+		return NULL;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	d->st.create = 1;
+	mp->pool_data = d;
+	return d;
+}
+
+/* Release what tu_count_data_alloc() took, and d->mem. */
+static inline void tu_count_data_free(struct xp_mempool *mp)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+
+	pthread_mutex_destroy(&d->lock);
+	free(d->mem);
+	free(d->objs);
+	free(d);
+	mp->pool_data = NULL;
+}
+
+static inline int tu_count_create(struct xp_mempool *mp, const char *args)
+{
+	int ret;
+
+	if (args != NULL && strncmp(args, "fail=", 5) == 0)
+		return -atoi(args + 5);
+	if (tu_count_data_alloc(mp) == NULL)
+		return -ENOMEM;
+	ret = xp_mempool_populate_default(mp);
+	if (ret < 0) {
+		tu_count_data_free(mp);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Calls of destroy on any "tu_count" pool: the pool's counters are gone
+ * after it, so this one lives outside the pool.
+ */
+static inline unsigned long *tu_count_destroyed(void)
+{
+	static unsigned long n;
+
+	return &n;
+}
+
+static inline void tu_count_destroy(struct xp_mempool *mp)
+{
+	tu_count_add(tu_count_destroyed(), 1);
+	tu_count_data_free(mp);
+}
+
+static inline int tu_count_get_bulk(struct xp_mempool *mp, void **objs,
+				    unsigned int n)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+	int ret = -ENOBUFS;
+
+	tu_count_add(&d->st.get_bulk, 1);
+	pthread_mutex_lock(&d->lock);
+	if (n <= d->len) {
+		d->len -= n;
+		memcpy(objs, &d->objs[d->len], n * sizeof(*objs));
+		tu_count_add(&d->st.get_objs, n);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static inline int tu_count_put_bulk(struct xp_mempool *mp, void *const *objs,
+				    unsigned int n)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+	int ret = -ENOSPC;
+
+	tu_count_add(&d->st.put_bulk, 1);
+	pthread_mutex_lock(&d->lock);
+	/* The core promises never to exceed the pool size. */
+	if (n <= mp->size - d->len) {
+		memcpy(&d->objs[d->len], objs, n * sizeof(*objs));
+		d->len += n;
+		tu_count_add(&d->st.put_objs, n);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static inline unsigned int tu_count_get_count(const struct xp_mempool *mp)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+	unsigned int len;
+
+	tu_count_add(&d->st.get_count, 1);
+	pthread_mutex_lock(&d->lock);
+	len = d->len;
+	pthread_mutex_unlock(&d->lock);
+	return len;
+}
+
+/*
+ * The tu_count ops under @name, for handlers that override some callbacks
+ * (a create with its own chunks, a virt2phy...).
+ */
+static inline struct xp_mempool_ops tu_count_ops(const char *name)
+{
+	struct xp_mempool_ops ops;
+
+	memset(&ops, 0, sizeof(ops));
+	strncpy(ops.name, name, sizeof(ops.name) - 1);
+	ops.create = tu_count_create;
+	ops.destroy = tu_count_destroy;
+	ops.get_bulk = tu_count_get_bulk;
+	ops.put_bulk = tu_count_put_bulk;
+	ops.get_count = tu_count_get_count;
+	return ops;
+}
+
+/* Register @ops; registering the same name again is fine. */
+static inline void tu_register(const struct xp_mempool_ops *ops)
+{
+	int ret = xp_mempool_handler_register(ops);
+
+	assert_true(ret >= 0 || ret == -EEXIST);
+}
+
+/* Register "tu_count". */
+static inline void tu_count_register(void)
+{
+	struct xp_mempool_ops ops = tu_count_ops(TU_COUNT_HANDLER);
+
+	tu_register(&ops);
+}
+
+/* Snapshot of the counters of a pool on "tu_count". */
+static inline struct tu_count_stats tu_count_stats(struct xp_mempool *mp)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+	struct tu_count_stats st;
+
+	st.create = __atomic_load_n(&d->st.create, __ATOMIC_RELAXED);
+	st.get_bulk = __atomic_load_n(&d->st.get_bulk, __ATOMIC_RELAXED);
+	st.put_bulk = __atomic_load_n(&d->st.put_bulk, __ATOMIC_RELAXED);
+	st.get_count = __atomic_load_n(&d->st.get_count, __ATOMIC_RELAXED);
+	st.get_objs = __atomic_load_n(&d->st.get_objs, __ATOMIC_RELAXED);
+	st.put_objs = __atomic_load_n(&d->st.put_objs, __ATOMIC_RELAXED);
+	return st;
+}
+
+/* Objects held by the "tu_count" handler, without counting the call. */
+static inline unsigned int tu_count_held(struct xp_mempool *mp)
+{
+	struct tu_count_data *d = (struct tu_count_data *)mp->pool_data;
+	unsigned int len;
+
+	pthread_mutex_lock(&d->lock);
+	len = d->len;
+	pthread_mutex_unlock(&d->lock);
+	return len;
+}
+
+#endif /* XP_TESTS_TESTUTIL_H */

@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xenpool: command-line front end of libxenpool.
+ *
+ *   xenpool handlers      list the registered handlers
+ *   xenpool demo [...]    run a get/put workload on a pool and audit it
+ *
+ * Exit status: 0 on success, 1 when the library reports a failure (a pool
+ * that cannot be created, an audit that fails), 2 on bad usage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenpool/xenpool.h>
+
+#define EXIT_USAGE 2
+/* Not an exit status: option parsing says "go on". */
+#define PARSE_GO (-1)
+
+/* Limits of the demo's knobs: what makes sense for a demonstration. */
+#define DEMO_MAX_OBJS	  (1u << 24)
+#define DEMO_MAX_ELT_SIZE (1u << 20)
+#define DEMO_MAX_THREADS  256
+#define DEMO_MAX_SECONDS  3600
+#define DEMO_MAX_BULK	  1024
+
+#define DEMO_POOL_NAME "xenpool-demo"
+
+struct demo_opts {
+	const char *handler;
+	const char *args;
+	unsigned int n;
+	unsigned int elt_size;
+	unsigned int cache;
+	unsigned int threads;
+	unsigned int seconds;
+	unsigned int bulk;
+	unsigned int flags;
+};
+
+/*
+ * Start and stop signals of the workers.  Relaxed is enough: no data is
+ * handed over through them, and the results are read after pthread_join(),
+ * which orders everything the workers wrote.
+ */
+static struct {
+	atomic_int go;
+	atomic_int stop;
+} run;
+
+struct worker {
+	pthread_t tid;
+	struct xp_mempool *mp;
+	unsigned int bulk;
+	uint64_t ops;    /* objects got plus objects put */
+	uint64_t misses; /* gets refused with -ENOBUFS */
+};
+
+static const char *progname = "xenpool";
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [--help | --version] COMMAND [OPTIONS]\n"
+		"\n"
+		"Commands:\n"
+		"  handlers        list the registered mempool handlers\n"
+		"  demo            run a get/put workload on a pool, audit it\n"
+		"  help [COMMAND]  show this help, or a command's\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help      show this help\n"
+		"  -V, --version   show the version of the tool and library\n"
+		"\n"
+		"Environment: XENPOOL_LOG (log level),\n"
+		"XENPOOL_DEFAULT_HANDLER (default handler),\n"
+		"XENPOOL_DEBUG=1 (pools in debug mode).\n",
+		progname);
+}
+
+static void usage_handlers(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s handlers\n"
+		"\n"
+		"List the registered mempool handlers in registration\n"
+		"order with their flags; '*' marks the process default.\n",
+		progname);
+}
+
+static void usage_demo(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s demo [OPTIONS]\n"
+		"\n"
+		"Create a pool; run T threads that, for S seconds, get a\n"
+		"bulk of 1 to B objects, write to each and put them back;\n"
+		"print the throughput, audit the pool and dump it.\n"
+		"\n"
+		"  -H, --handler NAME  handler serving the pool (default: the\n"
+		"                      process default)\n"
+		"  -a, --args ARGS     handler argument string\n"
+		"  -n, --count N       objects in the pool, 1-%u (8191)\n"
+		"  -e, --elt-size S    bytes per object, 1-%u (64)\n"
+		"  -c, --cache C       per-thread cache size, 0-%u (256)\n"
+		"  -t, --threads T     worker threads, 1-%u (2)\n"
+		"  -s, --seconds S     run time, 1-%u (1)\n"
+		"  -b, --bulk B        largest bulk, 1-%u and at most N (32)\n"
+		"  -d, --debug         create the pool in debug mode\n"
+		"  -h, --help          show this help\n",
+		progname, DEMO_MAX_OBJS, DEMO_MAX_ELT_SIZE,
+		XP_MEMPOOL_CACHE_MAX_SIZE, DEMO_MAX_THREADS, DEMO_MAX_SECONDS,
+		DEMO_MAX_BULK);
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	XP_PRINTF(2, 3);
+
+/* Print "xenpool [cmd]: message" and a hint; returns the usage status. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", progname, cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s%s--help'.\n", progname, cmd ? cmd : "",
+		cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/*
+ * Parse a decimal number in [min, max].  strtoul alone would accept leading
+ * blanks, a sign (negating the value) and trailing garbage, so the first
+ * character must be a digit and the whole string must be consumed.
+ */
+static int parse_uint(const char *s, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int demo_number(const char *opt, const char *s, unsigned int min,
+		       unsigned int max, unsigned int *out)
+{
+	int ret = parse_uint(s, min, max, out);
+
+	if (ret == 0)
+		return 0;
+	return usage_error("demo", "%s '%s': %s (expected %u to %u)", opt, s,
+			   ret == -ERANGE ? "out of range" : "not a number",
+			   min, max);
+}
+
+/* getopt_long() returned '?' (unknown option) or ':' (missing argument). */
+static int getopt_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+
+	/* A short option may sit in a cluster ("-dx"): name it alone. */
+	if (strncmp(arg, "--", 2) != 0)
+		arg = shortopt;
+	if (c == ':')
+		return usage_error(cmd, "option '%s' needs an argument", arg);
+	return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/* ---- handlers -------------------------------------------------------- */
+
+/* Flag names, or "-"; unknown bits in hex so nothing is hidden. */
+static const char *flags_str(char *buf, size_t len, unsigned int flags)
+{
+	unsigned int unknown = flags & ~XP_MEMPOOL_OPS_F_SHARED_MEM;
+
+	if (flags == 0)
+		snprintf(buf, len, "-");
+	else if (unknown == 0)
+		snprintf(buf, len, "shared-mem");
+	else
+		snprintf(buf, len, "%s0x%x",
+			 flags & XP_MEMPOOL_OPS_F_SHARED_MEM ? "shared-mem,"
+							     : "",
+			 unknown);
+	return buf;
+}
+
+/* Wide enough for the usual names; a longer one shifts its own line only. */
+#define NAME_COLUMN 16
+
+static int print_handler(const struct xp_mempool_ops *ops, void *arg)
+{
+	const char *def = arg;
+	char flags[32];
+
+	printf("%c %-*s %s\n", strcmp(ops->name, def) ? ' ' : '*',
+	       NAME_COLUMN, ops->name,
+	       flags_str(flags, sizeof(flags), ops->flags));
+	return 0;
+}
+
+static int handlers_parse(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0; /* glibc: rescan from argv[1] with a fresh state */
+	c = getopt_long(argc, argv, "h", longopts, NULL);
+	if (c == 'h') {
+		usage_handlers(stdout);
+		return 0;
+	}
+	if (c != -1)
+		return getopt_error("handlers", c, argv);
+	if (optind < argc)
+		return usage_error("handlers", "unexpected argument '%s'",
+				   argv[optind]);
+	return PARSE_GO;
+}
+
+static int cmd_handlers(int argc, char **argv)
+{
+	const char *def = xp_mempool_get_def_handler();
+	int ret = handlers_parse(argc, argv);
+
+	if (ret != PARSE_GO)
+		return ret;
+	printf("  %-*s %s\n", NAME_COLUMN, "NAME", "FLAGS");
+	xp_mempool_handler_walk(print_handler, (void *)def);
+	printf("(* default)\n");
+	if (xp_mempool_handler_lookup(def) == NULL) {
+		fprintf(stderr,
+			"%s: the default handler '%s' "
+			"(XENPOOL_DEFAULT_HANDLER) is not registered\n",
+			progname, def);
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* ---- demo: options --------------------------------------------------- */
+
+static const struct option demo_longopts[] = {
+	{"handler", required_argument, NULL, 'H'},
+	{"args", required_argument, NULL, 'a'},
+	{"count", required_argument, NULL, 'n'},
+	{"elt-size", required_argument, NULL, 'e'},
+	{"cache", required_argument, NULL, 'c'},
+	{"threads", required_argument, NULL, 't'},
+	{"seconds", required_argument, NULL, 's'},
+	{"bulk", required_argument, NULL, 'b'},
+	{"debug", no_argument, NULL, 'd'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int demo_parse_number(int c, struct demo_opts *o)
+{
+	switch (c) {
+	case 'n':
+		return demo_number("-n", optarg, 1, DEMO_MAX_OBJS, &o->n);
+	case 'e':
+		return demo_number("--elt-size", optarg, 1, DEMO_MAX_ELT_SIZE,
+				   &o->elt_size);
+	case 'c':
+		return demo_number("--cache", optarg, 0,
+				   XP_MEMPOOL_CACHE_MAX_SIZE, &o->cache);
+	case 't':
+		return demo_number("--threads", optarg, 1, DEMO_MAX_THREADS,
+				   &o->threads);
+	case 's':
+		return demo_number("--seconds", optarg, 1, DEMO_MAX_SECONDS,
+				   &o->seconds);
+	default:
+		return demo_number("--bulk", optarg, 1, DEMO_MAX_BULK,
+				   &o->bulk);
+	}
+}
+
+/* Returns PARSE_GO when the option was taken, else the exit status. */
+static int demo_parse_opt(int c, struct demo_opts *o, char **argv)
+{
+	switch (c) {
+	case 'H':
+		o->handler = optarg;
+		return PARSE_GO;
+	case 'a':
+		o->args = optarg;
+		return PARSE_GO;
+	case 'd':
+		o->flags |= XP_MEMPOOL_F_DEBUG;
+		return PARSE_GO;
+	case 'n':
+	case 'e':
+	case 'c':
+	case 't':
+	case 's':
+	case 'b':
+		return demo_parse_number(c, o) ? EXIT_USAGE : PARSE_GO;
+	case 'h':
+		usage_demo(stdout);
+		return 0;
+	default:
+		return getopt_error("demo", c, argv);
+	}
+}
+
+/* Does the '_'-separated word @p word appear in handler name @p name? */
+static int name_has_word(const char *name, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p;
+
+	for (p = name; (p = strstr(p, word)) != NULL; p += len)
+		if ((p == name || p[-1] == '_') &&
+		    (p[len] == '\0' || p[len] == '_'))
+			return 1;
+	return 0;
+}
+
+/*
+ * The concurrency contract of a handler is in its name: "sp" (one putter at
+ * a time) or "sc" (one getter at a time), as in ring_sp_sc.  Every worker
+ * gets and puts, so such a handler takes a single worker.
+ */
+static int demo_check_threads(const struct demo_opts *o)
+{
+	const char *name = o->handler ? o->handler :
+					xp_mempool_get_def_handler();
+
+	if (o->threads > 1 &&
+	    (name_has_word(name, "sp") || name_has_word(name, "sc")))
+		return usage_error("demo",
+				   "handler '%s' allows one putting or getting "
+				   "thread at a time: use --threads 1",
+				   name);
+	return PARSE_GO;
+}
+
+static int demo_parse(int argc, char **argv, struct demo_opts *o)
+{
+	int c, ret;
+
+	opterr = 0;
+	optind = 0; /* glibc: rescan from argv[1] with a fresh state */
+	while ((c = getopt_long(argc, argv, ":H:a:n:e:c:t:s:b:dh",
+				demo_longopts, NULL)) != -1) {
+		ret = demo_parse_opt(c, o, argv);
+		if (ret != PARSE_GO)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("demo", "unexpected argument '%s'",
+				   argv[optind]);
+	if (o->bulk > o->n)
+		return usage_error("demo",
+				   "--bulk %u is larger than the pool (-n %u)",
+				   o->bulk, o->n);
+	return demo_check_threads(o);
+}
+
+/* ---- demo: workload -------------------------------------------------- */
+
+static void touch(void *const *objs, unsigned int n)
+{
+	unsigned int i;
+
+	/* Write, so that a pool handing out bad memory faults here. */
+	for (i = 0; i < n; i++)
+		*(volatile unsigned char *)objs[i] = (unsigned char)i;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	void *objs[DEMO_MAX_BULK];
+	uint64_t ops = 0, misses = 0;
+	unsigned int k = 0;
+
+	while (!atomic_load_explicit(&run.go, memory_order_relaxed))
+		sched_yield();
+	while (!atomic_load_explicit(&run.stop, memory_order_relaxed)) {
+		k = k % w->bulk + 1;
+		if (xp_mempool_get_bulk(w->mp, objs, k) != 0) {
+			misses++;
+			continue;
+		}
+		touch(objs, k);
+		xp_mempool_put_bulk(w->mp, objs, k);
+		ops += 2 * (uint64_t)k;
+	}
+	w->ops = ops;
+	w->misses = misses;
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_seconds(unsigned int seconds)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += seconds;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
+	       EINTR)
+		;
+}
+
+/* Returns the elapsed time, or a negative value if a thread did not start. */
+static double demo_workload(struct worker *w, unsigned int threads,
+			    unsigned int seconds)
+{
+	unsigned int i, started;
+	double start;
+	int ret = 0;
+
+	atomic_store_explicit(&run.go, 0, memory_order_relaxed);
+	atomic_store_explicit(&run.stop, 0, memory_order_relaxed);
+	for (started = 0; started < threads; started++) {
+		ret = pthread_create(&w[started].tid, NULL, worker_main,
+				     &w[started]);
+		if (ret != 0)
+			break;
+	}
+	start = now();
+	atomic_store_explicit(&run.go, 1, memory_order_relaxed);
+	if (ret == 0)
+		sleep_seconds(seconds);
+	atomic_store_explicit(&run.stop, 1, memory_order_relaxed);
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	if (ret == 0)
+		return now() - start;
+	fprintf(stderr, "%s demo: cannot start thread %u of %u: %s\n",
+		progname, started + 1, threads, strerror(ret));
+	return -1.0;
+}
+
+static void demo_report(const struct xp_mempool *mp,
+			const struct demo_opts *o, const struct worker *w,
+			double elapsed)
+{
+	uint64_t ops = 0, misses = 0;
+	unsigned int i;
+
+	for (i = 0; i < o->threads; i++) {
+		ops += w[i].ops;
+		misses += w[i].misses;
+	}
+	printf("pool        %s: %u objects of %u bytes, cache %u%s\n",
+	       mp->name, mp->size, o->elt_size, mp->cache_size,
+	       mp->flags & XP_MEMPOOL_F_DEBUG ? ", debug" : "");
+	printf("handler     %s\n", xp_mempool_handler_name(mp));
+	printf("workload    %u thread(s), bulk 1-%u, %.3f s\n", o->threads,
+	       o->bulk, elapsed);
+	printf("throughput  %.2f Mops/s total, %.2f Mops/s per thread\n",
+	       (double)ops / elapsed / 1e6,
+	       (double)ops / elapsed / 1e6 / o->threads);
+	for (i = 0; i < o->threads; i++)
+		printf("  thread %-3u %.2f Mops/s, %llu empty gets\n", i,
+		       (double)w[i].ops / elapsed / 1e6,
+		       (unsigned long long)w[i].misses);
+	printf("empty gets  %llu (-ENOBUFS)\n", (unsigned long long)misses);
+	printf("avail       %u\n", xp_mempool_avail_count(mp));
+	printf("in use      %u\n", xp_mempool_in_use_count(mp));
+}
+
+/*
+ * Every worker put back what it got and has exited, which returns its cache
+ * to the pool: anything still in use, or an audit failure, is a bug.
+ */
+static int demo_check(struct xp_mempool *mp)
+{
+	unsigned int in_use = xp_mempool_in_use_count(mp);
+	int ret = xp_mempool_audit(mp);
+
+	if (ret == 0)
+		printf("audit       clean\n");
+	else
+		printf("audit       FAILED: %s\n", strerror(-ret));
+	if (in_use != 0)
+		fprintf(stderr, "%s demo: %u objects lost after the workload\n",
+			progname, in_use);
+	return ret == 0 && in_use == 0 ? 0 : EXIT_FAILURE;
+}
+
+static struct xp_mempool *demo_create(const struct demo_opts *o)
+{
+	struct xp_mempool *mp;
+	int err;
+
+	mp = xp_mempool_create_ex(DEMO_POOL_NAME, o->n, o->elt_size, o->cache,
+				  0, NULL, NULL, o->flags, o->handler, o->args);
+	if (mp != NULL)
+		return mp;
+	err = errno;
+	fprintf(stderr,
+		"%s demo: cannot create a pool of %u objects of %u bytes, "
+		"cache %u, on handler '%s'%s%s%s: %s\n",
+		progname, o->n, o->elt_size, o->cache,
+		o->handler ? o->handler : xp_mempool_get_def_handler(),
+		o->args ? " with args '" : "", o->args ? o->args : "",
+		o->args ? "'" : "", strerror(err));
+	if (err == ENOENT)
+		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+	return NULL;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct demo_opts o = {
+		.n = 8191,
+		.elt_size = 64,
+		.cache = 256,
+		.threads = 2,
+		.seconds = 1,
+		.bulk = 32,
+	};
+	struct xp_mempool *mp;
+	struct worker *w;
+	double elapsed;
+	unsigned int i;
+	int ret;
+
+	ret = demo_parse(argc, argv, &o);
+	if (ret != PARSE_GO)
+		return ret;
+	mp = demo_create(&o);
+	if (mp == NULL)
+		return EXIT_FAILURE;
+	w = calloc(o.threads, sizeof(*w));
+	if (w == NULL) {
+		fprintf(stderr, "%s demo: %s\n", progname, strerror(ENOMEM));
+		xp_mempool_free(mp);
+		return EXIT_FAILURE;
+	}
+	for (i = 0; i < o.threads; i++) {
+		w[i].mp = mp;
+		w[i].bulk = o.bulk;
+	}
+	elapsed = demo_workload(w, o.threads, o.seconds);
+	if (elapsed < 0) {
+		ret = EXIT_FAILURE;
+	} else {
+		demo_report(mp, &o, w, elapsed);
+		ret = demo_check(mp);
+		xp_mempool_dump(stdout, mp);
+	}
+	free(w);
+	xp_mempool_free(mp);
+	return ret;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return usage_error(NULL, "help: unexpected argument '%s'",
+				   argv[2]);
+	if (strcmp(argv[1], "handlers") == 0)
+		usage_handlers(stdout);
+	else if (strcmp(argv[1], "demo") == 0)
+		usage_demo(stdout);
+	else if (strcmp(argv[1], "help") == 0)
+		usage_main(stdout);
+	else
+		return usage_error(NULL, "help: unknown command '%s'", argv[1]);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"handlers", cmd_handlers},
+	{"demo", cmd_demo},
+	{"help", cmd_help},
+};
+
+static int run_command(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(argc, argv);
+	return usage_error(NULL, "unknown command '%s'", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	/* '+': stop at the command; its options are parsed by the command. */
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage_main(stdout);
+			return 0;
+		case 'V':
+			printf("xenpool %s (libxenpool %s)\n", PACKAGE_VERSION,
+			       xp_version());
+			return 0;
+		default:
+			return getopt_error(NULL, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "missing command (handlers, demo or "
+					 "help)");
+	return run_command(argc - optind, argv + optind);
+}
