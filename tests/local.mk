@@ -1,4 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# Scripts run under the shell, also in check-valgrind (which runs the unit
+# tests, not bash, under valgrind).
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+# test_cache has 528 threads alive at once (more than the thread slots).
+VALGRIND_FLAGS = --num-callers=30 --max-threads=1024
+
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 XP_TEST_LDADD = src/libxenpool.la $(CMOCKA_LIBS)
