@@ -42,6 +42,46 @@ int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
 	return ret;
 }
 
+int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n)
+{
+	struct xp__mempool_core *core = mp->core;
+	unsigned int k;
+	int ret = 0;
+
+	if (XP_LIKELY(__atomic_load_n(&core->norphans, __ATOMIC_RELAXED) == 0))
+		return core->ops->get_bulk(mp, objs, n);
+	pthread_mutex_lock(&xp__pools_lock);
+	k = core->norphans < n ? core->norphans : n;
+	if (k < n)
+		ret = core->ops->get_bulk(mp, objs + k, n - k);
+	if (ret == 0) {
+		memcpy(objs, &core->orphans[core->norphans - k],
+		       k * sizeof(void *));
+		__atomic_store_n(&core->norphans, core->norphans - k,
+				 __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&xp__pools_lock);
+	return ret;
+}
+
+/* Give a cache's objects back as its thread exits (under xp__pools_lock).
+ * A single-producer pool cannot take a put from this thread, which may
+ * never have put: the objects wait as orphans for the next gets. */
+static void cache_return(struct xp_mempool *mp, struct xp_mempool_cache *c)
+{
+	struct xp__mempool_core *core = mp->core;
+
+	if (!(mp->flags & XP_MEMPOOL_F_SP_PUT)) {
+		(void)xp__ops_put(mp, c->objs, c->len);
+		return;
+	}
+	/* orphans has room for the whole pool (allocated at creation). */
+	memcpy(&core->orphans[core->norphans], c->objs,
+	       c->len * sizeof(void *));
+	__atomic_store_n(&core->norphans, core->norphans + c->len,
+			 __ATOMIC_RELAXED);
+}
+
 static void cache_drop(struct xp_mempool *mp, unsigned int slot, int flush)
 {
 	struct xp_mempool_cache *c =
@@ -50,7 +90,7 @@ static void cache_drop(struct xp_mempool *mp, unsigned int slot, int flush)
 	if (c == NULL)
 		return;
 	if (flush && c->len > 0)
-		(void)xp__ops_put(mp, c->objs, c->len);
+		cache_return(mp, c);
 	__atomic_store_n(&mp->cache[slot], NULL, __ATOMIC_RELEASE);
 	free(c);
 }
@@ -69,6 +109,14 @@ static void thread_exit(void *arg)
 	pthread_mutex_lock(&slot_lock);
 	slot_used[slot] = 0;
 	pthread_mutex_unlock(&slot_lock);
+}
+
+/* A library unloaded while threads still hold slots must not leave them a
+ * destructor in unmapped code. */
+static void __attribute__((destructor)) key_fini(void)
+{
+	if (exit_key_ok)
+		pthread_key_delete(exit_key);
 }
 
 static void key_init(void)
@@ -286,7 +334,7 @@ int xp_mempool_cache_flush(struct xp_mempool_cache *cache,
 		return 0;
 	ret = xp__ops_put(mp, cache->objs, cache->len);
 	if (ret != 0)
-		return ret;
+		return ret < 0 ? ret : -EPROTO;
 	__atomic_store_n(&cache->len, 0, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -299,17 +347,22 @@ void xp__caches_free_all(struct xp_mempool *mp)
 		cache_drop(mp, s, 0);
 }
 
-unsigned int xp__caches_count(const struct xp_mempool *mp)
+unsigned int xp__caches_count(const struct xp_mempool *mp, int *overfull)
 {
-	unsigned int s, count = 0;
+	unsigned int s, len, count;
 
 	pthread_mutex_lock(&xp__pools_lock);
+	count = mp->core->norphans;
 	for (s = 1; s < XP_MEMPOOL_MAX_THREADS; s++) {
 		struct xp_mempool_cache *c =
 			__atomic_load_n(&mp->cache[s], __ATOMIC_ACQUIRE);
 
-		if (c != NULL)
-			count += __atomic_load_n(&c->len, __ATOMIC_RELAXED);
+		if (c == NULL)
+			continue;
+		len = __atomic_load_n(&c->len, __ATOMIC_RELAXED);
+		if (len > c->capacity && overfull != NULL)
+			*overfull = 1;
+		count += len;
 	}
 	pthread_mutex_unlock(&xp__pools_lock);
 	return count;

@@ -48,6 +48,7 @@ struct xp__mempool_core {
 	size_t align;
 	size_t guard;                 /* XP_DEBUG_GUARD_SIZE in debug mode */
 	unsigned int populated;
+	int populate_err;             /* a populate failed half-way */
 	struct xp__chunk *chunks;     /* in populate order */
 	unsigned int *by_va;          /* indices into chunks, sorted by va */
 	unsigned int nchunks;
@@ -59,6 +60,12 @@ struct xp__mempool_core {
 	uint64_t dbg_double;
 	uint64_t dbg_foreign;
 	uint64_t dbg_overrun;
+	/* XP_MEMPOOL_F_SP_PUT pools with caches: objects of caches whose
+	 * thread exited, served to gets before the handler (an exiting
+	 * thread must not become a second producer).  Under xp__pools_lock;
+	 * norphans is also read without it, as a hint. */
+	void **orphans;
+	unsigned int norphans;
 	void *priv;
 };
 
@@ -71,18 +78,17 @@ const struct xp_mempool_ops *xp__handler_ops(int idx);
 int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops);
 extern const int xp__ring_handlers_linked; /* handler_ring.c */
 
-/* Handler calls, with the result checked where the contract allows. */
-static inline int xp__ops_get(struct xp_mempool *mp, void **objs,
-			      unsigned int n)
-{
-	return mp->core->ops->get_bulk(mp, objs, n);
-}
+/* Handler calls, with the result checked where the contract allows.
+ * xp__ops_get serves orphaned objects first (cache.c). */
+int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n);
 
 int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n);
 
 /* Caches (cache.c). */
 void xp__caches_free_all(struct xp_mempool *mp);
-unsigned int xp__caches_count(const struct xp_mempool *mp);
+/* Objects in per-thread caches and orphaned; sets *overfull (if not NULL)
+ * when a cache holds more than its storage. */
+unsigned int xp__caches_count(const struct xp_mempool *mp, int *overfull);
 int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size);
 
 /* Chunks and objects (mempool.c). */

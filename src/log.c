@@ -97,7 +97,7 @@ void xp_vlog(int level, const char *fmt, va_list ap)
 	xp_log_cb_t *cb;
 	void *arg;
 
-	if (level < XP_LOG_ERR || level > xp_log_get_level())
+	if (level < 0 || level > xp_log_get_level())
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	pthread_mutex_lock(&log_lock);

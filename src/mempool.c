@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,6 +72,7 @@ static void release_core_memory(struct xp_mempool *mp)
 		free(a);
 	}
 	xp__debug_fini(mp);
+	free(core->orphans);
 	free(core->chunks);
 	free(core->by_va);
 	free(core);
@@ -81,7 +83,10 @@ static int check_args(const char *name, unsigned int n, size_t elt_size,
 		      unsigned int cache_size, size_t priv_size,
 		      unsigned int flags)
 {
-	if (name == NULL || name[0] == '\0' || n == 0 || elt_size == 0 ||
+	/* n <= INT_MAX: populate returns counts as int, and the ring
+	 * handlers hold at most XP_RING_MAX_COUNT (INT_MAX) objects. */
+	if (name == NULL || name[0] == '\0' || n == 0 || n > INT_MAX ||
+	    elt_size == 0 ||
 	    cache_size > XP_MEMPOOL_CACHE_MAX_SIZE ||
 	    (flags & ~XP_MEMPOOL_F_MASK) != 0 ||
 	    priv_size > SIZE_MAX / 2)
@@ -155,14 +160,23 @@ static int run_create(struct xp_mempool *mp, const char *args)
 	mp->core->creating = 1;
 	ret = ops->create(mp, args);
 	mp->core->creating = 0;
+	if (ret < 0)
+		return -ret;
 	if (ret > 0) {
+		/* The handler thinks it succeeded: it holds its state. */
 		XP_ERR("pool %s: handler %s create returned %d (not a "
 		       "negative errno)",
 		       mp->name, ops->name, ret);
+		ops->destroy(mp);
 		return EPROTO;
 	}
-	if (ret < 0)
-		return -ret;
+	if (mp->core->populate_err != 0) {
+		XP_ERR("pool %s: handler %s create succeeded after a failed "
+		       "populate (%s)",
+		       mp->name, ops->name, strerror(-mp->core->populate_err));
+		ops->destroy(mp);
+		return -mp->core->populate_err;
+	}
 	if (mp->core->populated != mp->size) {
 		XP_ERR("pool %s: handler %s placed %u of %u objects",
 		       mp->name, ops->name, mp->core->populated, mp->size);
@@ -207,6 +221,13 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	if ((flags & XP_MEMPOOL_F_DEBUG) && xp__debug_init(mp) != 0) {
 		err = ENOMEM;
 		goto err_free;
+	}
+	if ((flags & XP_MEMPOOL_F_SP_PUT) && cache_size > 0) {
+		mp->core->orphans = calloc(n, sizeof(void *));
+		if (mp->core->orphans == NULL) {
+			err = ENOMEM;
+			goto err_free;
+		}
 	}
 	err = pool_insert(mp);
 	if (err != 0)
@@ -366,6 +387,8 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	core = mp->core;
 	if (!core->creating)
 		return -EBUSY;
+	if (core->populate_err != 0)
+		return core->populate_err;
 	start = (uintptr_t)va;
 	first = align_up(start, core->align);
 	tail = mp->elt_size + core->guard;
@@ -387,8 +410,12 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	if (ret != 0)
 		return ret;
 	ret = place_objects(mp, first, fit);
-	if (ret != 0)
+	if (ret != 0) {
+		/* Some objects of this chunk may be in the handler already:
+		 * the creation cannot succeed any more. */
+		core->populate_err = ret;
 		return ret;
+	}
 	memmove(&core->by_va[pos + 1], &core->by_va[pos],
 		(core->nchunks - pos) * sizeof(core->by_va[0]));
 	core->by_va[pos] = core->nchunks;
@@ -502,7 +529,7 @@ unsigned int xp_mempool_avail_count(const struct xp_mempool *mp)
 
 	if (mp == NULL)
 		return 0;
-	count = mp->core->ops->get_count(mp) + xp__caches_count(mp);
+	count = mp->core->ops->get_count(mp) + xp__caches_count(mp, NULL);
 	/* Counts read while threads run can add up to more than the pool. */
 	return count > mp->size ? mp->size : count;
 }
@@ -548,8 +575,14 @@ unsigned int xp_mempool_mem_iter(struct xp_mempool *mp,
 static int audit_counts(struct xp_mempool *mp)
 {
 	unsigned int handler = mp->core->ops->get_count(mp);
-	unsigned int cached = xp__caches_count(mp);
+	int overfull = 0;
+	unsigned int cached = xp__caches_count(mp, &overfull);
 
+	if (overfull) {
+		XP_ERR("pool %s: a cache holds more than its storage",
+		       mp->name);
+		return -ERANGE;
+	}
 	if (handler > mp->size || cached > mp->size - handler) {
 		XP_ERR("pool %s: %u objects in the handler and %u in caches, "
 		       "but the pool has %u",
@@ -596,7 +629,7 @@ void xp_mempool_dump(FILE *f, const struct xp_mempool *mp)
 		mp->size, mp->elt_size, mp->obj_stride, mp->priv_size);
 	fprintf(f, "  avail=%u in_use=%u in_handler=%u in_caches=%u\n", avail,
 		mp->size - avail, core->ops->get_count(mp),
-		xp__caches_count(mp));
+		xp__caches_count(mp, NULL));
 	fprintf(f, "  cache_size=%u flushthresh=%u\n", mp->cache_size,
 		mp->cache_size * 3 / 2);
 	fprintf(f, "  chunks=%u\n", core->nchunks);

@@ -5,6 +5,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 # test_cache has 528 threads alive at once (more than the thread slots).
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024
+EXTRA_DIST += tests/headers.sh tests/cli.sh
 
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -22,7 +23,6 @@ XP_UNIT_TESTS = \
 
 check_PROGRAMS += $(XP_UNIT_TESTS)
 TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh
-EXTRA_DIST += tests/headers.sh tests/cli.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
 	CC='$(CC)' CXX='$(CXX)' XENPOOL_LOG=warning; export top_srcdir top_builddir CC CXX XENPOOL_LOG;

@@ -37,6 +37,9 @@ enum xp_log_level {
  * Log sink.  Called with the message level, the formatted message (no
  * trailing newline) and the argument given to xp_log_set_callback().  May be
  * called from any thread, concurrently; it must not call back into xenpool.
+ * A message being emitted while the callback is replaced may still reach
+ * the old callback with its old argument: keep both valid until no thread
+ * can be logging (for example until the threads using xenpool are joined).
  */
 typedef void xp_log_cb_t(int level, const char *msg, void *arg);
 

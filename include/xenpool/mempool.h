@@ -31,6 +31,10 @@
  *    otherwise a get or put of more than S objects goes to the handler
  *    directly, without refill or flush (a get may use the cache's objects to
  *    complete what the handler alone cannot give).
+ * With XP_MEMPOOL_F_SP_PUT the exiting thread must not put (it would be a
+ * second producer): its cached objects are set aside in the pool's private
+ * memory, counted as available, and handed to the next gets before the
+ * handler is asked.
  * Thread caches exist for the first XP_MEMPOOL_MAX_THREADS - 1 threads alive
  * at once; later threads work uncached until a slot is freed by a thread exit.
  *
@@ -155,7 +159,7 @@ xp_mempool_create(const char *name, unsigned int n, size_t elt_size,
  * Create a pool of @p n objects of @p elt_size bytes.
  *
  * @param name       unique pool name.
- * @param n          objects; any value from 1.
+ * @param n          objects, 1 to INT_MAX; any value, not only 2^k - 1.
  * @param elt_size   usable bytes per object.
  * @param cache_size per-thread cache size, 0 to XP_MEMPOOL_CACHE_MAX_SIZE.
  * @param priv_size  bytes of zeroed private area (xp_mempool_get_priv()).
@@ -165,7 +169,8 @@ xp_mempool_create(const char *name, unsigned int n, size_t elt_size,
  * @param handler    handler name, or NULL for the process default.
  * @param handler_args handler-specific argument string, or NULL.
  * @return the pool, or NULL with errno:
- *   EINVAL  @p name NULL or empty, @p n 0, @p elt_size 0, sizes whose layout
+ *   EINVAL  @p name NULL or empty, @p n 0 or above INT_MAX, @p elt_size 0,
+ *           sizes whose layout
  *           overflows, @p cache_size above XP_MEMPOOL_CACHE_MAX_SIZE, an
  *           unknown flag;
  *   ENAMETOOLONG  @p name does not fit in XP_MEMPOOL_NAMESIZE;
@@ -174,7 +179,7 @@ xp_mempool_create(const char *name, unsigned int n, size_t elt_size,
  *           is not registered);
  *   ENOMEM  out of memory;
  *   EPROTO  the handler's create returned 0 but placed fewer than @p n
- *           objects;
+ *           objects, or returned a positive value (destroy is then called);
  *   or the (positive) errno that the handler's create returned negated.
  */
 XP_EXPORT struct xp_mempool *
@@ -212,7 +217,12 @@ XP_EXPORT void xp_mempool_free(struct xp_mempool *mp);
  *         -EINVAL (@p mp or @p va NULL, @p len 0, [va, va+len) wraps, or
  *         it overlaps a chunk already recorded),
  *         -EBUSY (called outside the handler's create),
- *         -ENOMEM, or the handler's put_bulk error (nothing recorded).
+ *         -ENOMEM, or the handler's put_bulk error (a put_bulk of 0 or
+ *         a negative errno is expected; anything else counts as -EPROTO).
+ *         After a put_bulk error some objects of the chunk may already be
+ *         in the handler, so the pool cannot be completed: later populate
+ *         calls return the same error and the creation fails with it even
+ *         if create returns 0 (destroy is then called).
  */
 XP_EXPORT int xp_mempool_populate(struct xp_mempool *mp, void *va,
 				  uint64_t phys, size_t len);
@@ -223,8 +233,8 @@ XP_EXPORT int xp_mempool_populate(struct xp_mempool *mp, void *va,
  * (IOVA = VA, as DPDK in IOVA-as-VA mode).  The core unmaps it when the pool
  * is freed, after the handler's destroy.  Used by the ring handlers.
  *
- * @return the number of objects placed, or -EINVAL, -EBUSY (as
- *         xp_mempool_populate), -ENOMEM.
+ * @return the number of objects placed, or -EINVAL, -EBUSY, the
+ *         handler's put_bulk error (as xp_mempool_populate), -ENOMEM.
  */
 XP_EXPORT int xp_mempool_populate_default(struct xp_mempool *mp);
 

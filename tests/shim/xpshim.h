@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The mock hypervisor shim: control API for tests.
+ *
+ * Three shared libraries make the shim:
+ *  - libxpshim.so: the simulated hypervisor (grant tables of every domain,
+ *    frame allocator, gntalloc limit, peer mappings, fault injection, leak
+ *    accounting) and this control API;
+ *  - libxengnttab.so.1 (symbol versions VERS_1.0...) and libxenctrl.so.4.17
+ *    (VERS_4.17.0): stand-ins for Debian's Xen 4.17 libraries, with the same
+ *    sonames, versions, signatures and error conventions (NULL or -1 with
+ *    errno), for the functions xenpool calls.  They forward to libxpshim.
+ * Tests put the shim's directory first in LD_LIBRARY_PATH, so that
+ * libxenpool's own dependencies resolve to the shim and its real code runs
+ * unchanged.
+ *
+ * Every control function is thread-safe.  State is process-wide.  The first
+ * use of any shim function reads the environment (below) as if
+ * xpshim_reset(NULL) had been called, so that a program that knows nothing
+ * of the shim (the xenpool CLI) can run under it.
+ *
+ * Environment (all optional):
+ *   XPSHIM_SELF=DOMID         this process's domain (default 0, dom0)
+ *   XPSHIM_LIMIT=N            gntalloc page limit (default 1024)
+ *   XPSHIM_TABLE_FRAMES=N     grant-table frames per domain (default 64)
+ *   XPSHIM_GNTTAB_VERSION=1|2 grant-table version of every domain (default 1)
+ *   XPSHIM_CONTIG=full|none|random  frame contiguity (default random)
+ *   XPSHIM_MAX_RUN=N          longest run for "random" (default 16)
+ *   XPSHIM_SEED=N             frame allocator seed (default 1)
+ *   XPSHIM_MODE=pv|hvm        frame numbering (default pv)
+ *   XPSHIM_ABSENT=0|enoent|noerrno  Xen absent: the open functions fail
+ *   XPSHIM_UNPRIVILEGED=0|1   xc_interface_open fails with EPERM (a domU)
+ *   XPSHIM_LOG=0|1            print each shimmed call to stderr
+ */
+#ifndef XPSHIM_H
+#define XPSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XPSHIM_DOMID_SELF 0x7FF0u /* DOMID_SELF: resolves to self_domid */
+
+enum xpshim_contig {
+	XPSHIM_CONTIG_FULL,   /* every share or grant gets consecutive frames */
+	XPSHIM_CONTIG_NONE,   /* no two pages ever get consecutive frames */
+	XPSHIM_CONTIG_RANDOM, /* runs of 1..max_run consecutive frames */
+};
+
+enum xpshim_absent {
+	XPSHIM_PRESENT,
+	XPSHIM_ABSENT_ENOENT,  /* opens fail with errno ENOENT */
+	XPSHIM_ABSENT_NOERRNO, /* opens fail and leave errno 0 */
+};
+
+struct xpshim_config {
+	uint32_t self_domid;     /* the domain this process runs in */
+	unsigned int limit;      /* gntalloc: pages shared at once, all handles */
+	unsigned int table_frames; /* grant-table frames of each domain */
+	int gnttab_version;      /* 1 (512 entries a frame) or 2 (256) */
+	enum xpshim_contig contig;
+	unsigned int max_run;    /* for XPSHIM_CONTIG_RANDOM, >= 1 */
+	uint64_t seed;
+	int hvm;                 /* 0: PV, frames are MFNs; 1: HVM, GFNs */
+	enum xpshim_absent absent;
+	int unprivileged;        /* xc_interface_open fails with EPERM */
+	int log;
+};
+
+/** Defaults, as documented above (environment not applied). */
+void xpshim_default_config(struct xpshim_config *cfg);
+
+/**
+ * Forget everything (grants, mappings, handles, counters, faults; pages
+ * still mapped are unmapped) and start over with @p cfg, or with the
+ * defaults overridden by the environment when @p cfg is NULL.
+ */
+void xpshim_reset(const struct xpshim_config *cfg);
+
+/* ---- what the handler did -------------------------------------------- */
+
+/** Outstanding resources; all zero after a correct teardown. */
+struct xpshim_leaks {
+	unsigned int refs;       /* grant entries still in use, any domain */
+	unsigned int shared;     /* pages mapped locally by xengntshr_share_pages */
+	unsigned int mapped;     /* pages mapped by xengnttab_map_*, not unmapped */
+	unsigned int handles;    /* xengntshr, xengnttab and xc handles open */
+	unsigned int tables;     /* grant tables mapped by xc_gnttab_map_table_*
+				  * and still mapped (checked with msync) */
+};
+void xpshim_leaks(struct xpshim_leaks *out);
+
+/** 1 if every field of xpshim_leaks is 0 (prints what leaked otherwise). */
+int xpshim_no_leaks(void);
+
+/** Calls of shimmed function @p fn (e.g. "xengntshr_share_pages") since
+ * the last reset; NULL: calls of all shimmed functions. */
+unsigned long xpshim_calls(const char *fn);
+
+/**
+ * Frame behind the page that contains @p va, if @p va lies in memory the
+ * shim handed out (shared pages or mapped refs), else (uint64_t)-1.
+ */
+uint64_t xpshim_frame_of(const void *va);
+
+/** Grant entry @p ref of domain @p granter: 0, or -ENOENT if not in use. */
+int xpshim_ref_info(uint32_t granter, uint32_t ref, uint64_t *frame,
+		    uint32_t *grantee, int *readonly);
+
+/* ---- fault injection ------------------------------------------------- */
+
+/**
+ * Make the @p nth call (1 = the next one) of shimmed function @p fn, or of
+ * any shimmed function when @p fn is NULL, fail with errno @p err, in the
+ * function's own convention (NULL or -1).  One pending fault at a time; a
+ * reset or xpshim_fail_clear() removes it.
+ */
+void xpshim_fail_nth(const char *fn, unsigned long nth, int err);
+void xpshim_fail_clear(void);
+/** 1 once the pending fault has fired. */
+int xpshim_fail_fired(void);
+
+/* ---- the peer domain ------------------------------------------------- */
+
+/**
+ * Domain @p guest grants @p count fresh pages to @p grantee (map mode: a
+ * guest granting to the backend).  Writes the refs to @p refs.
+ * @return 0 or a negative errno (-ENOSPC when the guest's table is full).
+ */
+int xpshim_guest_grant(uint32_t guest, uint32_t grantee, unsigned int count,
+		       int readonly, uint32_t *refs);
+/** Revoke what xpshim_guest_grant gave (refs must not be mapped).
+ * @return 0 or -EBUSY (a ref is still mapped) or -ENOENT. */
+int xpshim_guest_revoke(uint32_t guest, unsigned int count,
+			const uint32_t *refs);
+
+/**
+ * The peer @p peer maps ref @p ref of @p granter.  Fails with -EPERM when
+ * @p writable is asked of a read-only grant or the ref is granted to another
+ * domain, -ENOENT for a ref not in use.  @return the peer's view of the page
+ * (a separate mapping of the same memory) via @p out, 0 on success.
+ */
+int xpshim_peer_map(uint32_t peer, uint32_t granter, uint32_t ref,
+		    int writable, void **out);
+int xpshim_peer_unmap(uint32_t peer, uint32_t granter, uint32_t ref);
+
+/**
+ * Hostile peer: write @p byte over every page currently granted writable by
+ * any domain (through the peer's view).  @return pages written.
+ */
+unsigned int xpshim_scribble_all(uint8_t byte);
+/** Start a thread that scribbles random bytes over every writable granted
+ * page, over and over, until xpshim_scribbler_stop().  @return 0 or -errno. */
+int xpshim_scribbler_start(void);
+/** Stop it; @return full passes it made. */
+unsigned long xpshim_scribbler_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPSHIM_H */
