@@ -49,6 +49,7 @@ struct xp__mempool_core {
 	size_t guard;                 /* XP_DEBUG_GUARD_SIZE in debug mode */
 	unsigned int populated;
 	int populate_err;             /* a populate failed half-way */
+	char *fallback_why;           /* set by xp_mempool_handler_fallback */
 	struct xp__chunk *chunks;     /* in populate order */
 	unsigned int *by_va;          /* indices into chunks, sorted by va */
 	unsigned int nchunks;

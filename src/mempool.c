@@ -72,6 +72,7 @@ static void release_core_memory(struct xp_mempool *mp)
 		free(a);
 	}
 	xp__debug_fini(mp);
+	free(core->fallback_why);
 	free(core->orphans);
 	free(core->chunks);
 	free(core->by_va);
@@ -96,23 +97,40 @@ static int check_args(const char *name, unsigned int n, size_t elt_size,
 	return 0;
 }
 
+/*
+ * Object layout for the pool's handler.  The debug guard sits right after
+ * each object, so it is left out of memory another party can write: there
+ * it would prove nothing, and a peer could fake overruns at will.
+ */
+static int pool_layout(struct xp_mempool *mp, const struct xp_mempool_ops *ops)
+{
+	struct xp__mempool_core *core = mp->core;
+	size_t align = (mp->flags & XP_MEMPOOL_F_NO_CACHE_ALIGN)
+			       ? sizeof(void *)
+			       : XP_CACHE_LINE_SIZE;
+	size_t guard = (mp->flags & XP_MEMPOOL_F_DEBUG) &&
+				       !(ops->flags & XP_MEMPOOL_OPS_F_SHARED_MEM)
+			       ? XP_DEBUG_GUARD_SIZE
+			       : 0;
+	size_t stride = layout_stride(mp->elt_size, guard, align);
+
+	/* The whole pool must be addressable: n strides fit in size_t. */
+	if (stride == 0 || stride > SIZE_MAX / mp->size)
+		return EINVAL;
+	mp->obj_stride = stride;
+	core->align = align;
+	core->guard = guard;
+	core->ops = ops;
+	return 0;
+}
+
 static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 				     size_t elt_size, unsigned int cache_size,
 				     size_t priv_size, unsigned int flags)
 {
 	struct xp_mempool *mp;
 	struct xp__mempool_core *core;
-	size_t align = (flags & XP_MEMPOOL_F_NO_CACHE_ALIGN)
-			       ? sizeof(void *)
-			       : XP_CACHE_LINE_SIZE;
-	size_t guard = (flags & XP_MEMPOOL_F_DEBUG) ? XP_DEBUG_GUARD_SIZE : 0;
-	size_t stride = layout_stride(elt_size, guard, align);
 
-	/* The whole pool must be addressable: n strides fit in size_t. */
-	if (stride == 0 || stride > SIZE_MAX / n) {
-		errno = EINVAL;
-		return NULL;
-	}
 	mp = aligned_alloc(XP_CACHE_LINE_SIZE, sizeof(*mp));
 	core = calloc(1, sizeof(*core) + priv_size);
 	if (mp == NULL || core == NULL) {
@@ -127,11 +145,8 @@ static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 	mp->cache_size = cache_size;
 	mp->flags = flags;
 	mp->elt_size = elt_size;
-	mp->obj_stride = stride;
 	mp->priv_size = priv_size;
 	mp->core = core;
-	core->align = align;
-	core->guard = guard;
 	core->priv = core + 1;
 	return mp;
 }
@@ -152,6 +167,42 @@ static int pool_insert(struct xp_mempool *mp)
 	return ret;
 }
 
+static int run_create(struct xp_mempool *mp, const char *args);
+
+/*
+ * The handler asked to be replaced (xp_mempool_handler_fallback): serve the
+ * pool with the process default, or with ring_mp_mc when the default is the
+ * handler that gave up.
+ */
+static int run_fallback(struct xp_mempool *mp)
+{
+	static int said;
+	const struct xp_mempool_ops *from = mp->core->ops, *to = NULL;
+	char *why = mp->core->fallback_why;
+	int idx, err;
+
+	mp->core->fallback_why = NULL;
+	idx = xp__handler_resolve(NULL, &to);
+	if (idx < 0 || to == from)
+		idx = xp__handler_resolve("ring_mp_mc", &to);
+	if (idx < 0 || to == from) {
+		free(why);
+		return ENOENT;
+	}
+	/* One line says why; later pools say it at info level only. */
+	xp_log(__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) ? XP_LOG_INFO
+							       : XP_LOG_NOTICE,
+	       "pool %s: handler %s unavailable (%s): served by %s instead",
+	       mp->name, from->name, why != NULL ? why : "no reason given",
+	       to->name);
+	free(why);
+	err = pool_layout(mp, to);
+	if (err != 0)
+		return err;
+	mp->handler_idx = idx;
+	return run_create(mp, NULL);
+}
+
 static int run_create(struct xp_mempool *mp, const char *args)
 {
 	const struct xp_mempool_ops *ops = mp->core->ops;
@@ -169,6 +220,18 @@ static int run_create(struct xp_mempool *mp, const char *args)
 		       mp->name, ops->name, ret);
 		ops->destroy(mp);
 		return EPROTO;
+	}
+	if (mp->core->fallback_why != NULL) {
+		if (mp->core->populated != 0) {
+			XP_ERR("pool %s: handler %s asked for a fallback after "
+			       "populating",
+			       mp->name, ops->name);
+			free(mp->core->fallback_why);
+			mp->core->fallback_why = NULL;
+			ops->destroy(mp);
+			return EPROTO;
+		}
+		return run_fallback(mp);
 	}
 	if (mp->core->populate_err != 0) {
 		XP_ERR("pool %s: handler %s create succeeded after a failed "
@@ -215,7 +278,9 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	if (mp == NULL)
 		return NULL;
 	mp->handler_idx = idx;
-	mp->core->ops = ops;
+	err = pool_layout(mp, ops);
+	if (err != 0)
+		goto err_free;
 	mp->core->obj_init = obj_init;
 	mp->core->obj_init_arg = obj_init_arg;
 	if ((flags & XP_MEMPOOL_F_DEBUG) && xp__debug_init(mp) != 0) {
@@ -430,6 +495,17 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	core->nchunks++;
 	core->populated += fit;
 	return (int)fit;
+}
+
+int xp_mempool_handler_fallback(struct xp_mempool *mp, const char *why)
+{
+	if (mp == NULL)
+		return -EINVAL;
+	if (!mp->core->creating || mp->core->populated != 0 ||
+	    mp->core->fallback_why != NULL)
+		return -EBUSY;
+	mp->core->fallback_why = strdup(why != NULL ? why : "no reason given");
+	return mp->core->fallback_why == NULL ? -ENOMEM : 0;
 }
 
 int xp_mempool_populate_default(struct xp_mempool *mp)

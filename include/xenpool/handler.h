@@ -80,6 +80,20 @@ struct xp_mempool_ops {
 };
 
 /**
+ * From a handler's create, before any populate: give up on this pool, which
+ * the core then creates with the process default handler instead (or with
+ * "ring_mp_mc" when the default is this handler), logging @p why once.  The
+ * handler must have released everything it took, and create must then
+ * return 0.  This is how a handler whose platform is absent at run time
+ * (xen_dom0 without Xen) lets one binary serve everywhere.
+ *
+ * @return 0, -EINVAL (@p mp NULL), -EBUSY (not in create, after a populate,
+ *         or asked twice) or -ENOMEM.
+ */
+XP_EXPORT int xp_mempool_handler_fallback(struct xp_mempool *mp,
+					  const char *why);
+
+/**
  * Register a handler.  The ops are copied into the registry.
  *
  * @param ops the handler.

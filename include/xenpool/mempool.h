@@ -44,7 +44,10 @@
  * put), of a pointer that is not one of the pool's objects, or of an object
  * whose guard word after its end was overwritten, is logged, counted
  * (xp_mempool_get_debug_stats) and refused; xp_mempool_audit() reports it.
- * Debug pools add an 8-byte guard after each object.
+ * Debug pools add an 8-byte guard after each object, except on handlers whose
+ * memory another party can write (XP_MEMPOOL_OPS_F_SHARED_MEM): there a guard
+ * would prove nothing, so overruns are not detected; double and foreign puts
+ * still are (their state is kept in private memory).
  *
  * Thread safety: get and put are safe from any number of threads (unless the
  * pool has XP_MEMPOOL_F_SP_PUT / XP_MEMPOOL_F_SC_GET, which promise one putter
