@@ -203,6 +203,10 @@ int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops)
 	 * constructor) in a statically linked program. */
 	if (!xp__ring_handlers_linked)
 		return -ENOENT;
+#ifdef XP_HAVE_XEN
+	if (!xp__xen_handler_linked)
+		return -ENOENT;
+#endif
 	if (name == NULL) {
 		const char *dname;
 

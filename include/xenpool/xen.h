@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The xen_dom0 handler: pools in Xen grant-table memory.
+ *
+ * Built with `./configure --enable-xen`; the handler registers as
+ * "xen_dom0".  Two ways to get memory:
+ *
+ *  - share mode (default): this domain allocates pages and grants them to a
+ *    peer domain (`peer=DOMID`) with xengntshr_share_pages, in batches, under
+ *    the gntalloc limit (/sys/module/xen_gntalloc/parameters/limit).  The
+ *    peer maps the grant refs that xp_xen_pool_grefs() returns (or that
+ *    `publish=FILE` writes).
+ *  - map mode (`map=DOMID,refs=...`): a backend, typically in dom0, maps the
+ *    pages a guest granted to it, with xengnttab_map_domain_grant_refs.
+ *
+ * Bus addresses: the frame behind each page is read from the granting
+ * domain's grant table through libxenctrl (privileged): a machine frame for a
+ * PV domain, a guest frame (which the IOMMU translates) for HVM/PVH.  Where
+ * the table cannot be read (an unprivileged domU), or with `frames=gref`, the
+ * bus address is the grant-DMA address (1 << 63) | (gref << 12) | offset, as
+ * Linux's grant DMA ops use.  xp_mempool_virt2phy() answers from a private
+ * per-page table: O(1), no system call.
+ *
+ * Pages in address order whose bus addresses follow each other form one
+ * contiguous chunk; no object crosses a chunk's end.
+ *
+ * Isolation: only object memory is granted.  The free-object ring, the frame
+ * table, the chunk list and all other metadata live in private memory, so a
+ * peer that writes any granted byte at any time cannot corrupt the pool.
+ *
+ * When Xen is absent at run time (the Xen libraries cannot be opened), the
+ * pool is created by the default handler instead; xp_mempool_handler_name()
+ * says which handler serves it.
+ *
+ * Arguments (the handler_args string): a comma-separated list of key=value,
+ * parsed strictly (an unknown key, a bad number or a repeated key fails the
+ * creation with EINVAL and a message naming the key):
+ *   peer=DOMID        share mode: the domain granted the pages (default 0)
+ *   writable=0|1      grant (share) or map (map mode) read-write (default 1)
+ *   map=DOMID         map mode: the guest whose grants are mapped
+ *   refs=R1:R2:...    map mode: the refs, in the order to map them, or
+ *   refs=@FILE        read from FILE (the same list; spaces and newlines ok)
+ *   frames=grant-table|gref   source of bus addresses (default grant-table,
+ *                     falling back to gref when the table cannot be read)
+ *   self=DOMID        this domain's id (default: 0 when
+ *                     /proc/xen/capabilities says control_d, else DOMID_SELF)
+ *   batch=N           pages per share call (default 256)
+ *   max_pages=N       share mode: give up past N pages (default: four times
+ *                     what the objects need if all frames were contiguous,
+ *                     plus 16) when fragmented frames leave too few runs
+ *                     long enough for the objects
+ *   publish=FILE      share mode: write the refs, in address order, to FILE
+ *                     as R1:R2:...; the file is removed when the pool is
+ *                     freed
+ */
+#ifndef XENPOOL_XEN_H
+#define XENPOOL_XEN_H
+
+#include <stdint.h>
+
+#include <xenpool/common.h>
+#include <xenpool/mempool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Name of the handler. */
+#define XP_XEN_HANDLER "xen_dom0"
+
+/** Grant-DMA bus address flag (bit 63), as Linux's grant DMA ops. */
+#define XP_XEN_GREF_DMA_BIT (1ull << 63)
+
+/** How a xen_dom0 pool got its memory and its bus addresses. */
+struct xp_xen_pool_info {
+	int map_mode;          /**< 1: guest pages mapped; 0: pages shared */
+	uint32_t domid;        /**< share: the peer; map: the guest */
+	int writable;          /**< grants (or mapping) read-write */
+	int gref_frames;       /**< 1: bus addresses are grant-DMA addresses */
+	unsigned int pages;    /**< pages in the pool */
+	unsigned int chunks;   /**< contiguous chunks that hold objects */
+	unsigned int segments; /**< share calls (or 1 mapping) */
+};
+
+/**
+ * Grant refs of a xen_dom0 pool, in address order of their pages.
+ *
+ * @param mp   the pool.
+ * @param refs receives up to @p max refs (may be NULL when @p max is 0).
+ * @param max  room in @p refs.
+ * @return the number of refs of the pool (which may exceed @p max), or
+ *         -EINVAL (@p mp NULL, or @p refs NULL with @p max > 0) or -ENODEV
+ *         (the pool is not served by xen_dom0, e.g. after a fallback).
+ */
+XP_EXPORT int xp_xen_pool_grefs(const struct xp_mempool *mp, uint32_t *refs,
+				unsigned int max);
+
+/**
+ * Describe a xen_dom0 pool.
+ *
+ * @return 0, or -EINVAL (NULL argument) or -ENODEV (not served by xen_dom0).
+ */
+XP_EXPORT int xp_xen_pool_info(const struct xp_mempool *mp,
+			       struct xp_xen_pool_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XENPOOL_XEN_H */

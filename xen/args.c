@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The xen_dom0 handler's argument string: key=value,... parsed strictly. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+#define XPX_MAX_DOMID 0x7FEFu /* DOMID_FIRST_RESERVED - 1 */
+
+enum key_bit {
+	K_PEER = 1 << 0,
+	K_WRITABLE = 1 << 1,
+	K_MAP = 1 << 2,
+	K_REFS = 1 << 3,
+	K_FRAMES = 1 << 4,
+	K_SELF = 1 << 5,
+	K_BATCH = 1 << 6,
+	K_MAX_PAGES = 1 << 7,
+	K_PUBLISH = 1 << 8,
+};
+
+static int bad(const char *key, const char *val, const char *why)
+{
+	xp_log(XP_LOG_ERR, "xen_dom0: argument %s=%s: %s", key, val, why);
+	return -EINVAL;
+}
+
+/* A decimal number in [min, max], nothing else. */
+static int parse_uint(const char *key, const char *val, unsigned long min,
+		      unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*val < '0' || *val > '9')
+		return bad(key, val, "not a number");
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return bad(key, val, "out of range or not a number");
+	*out = v;
+	return 0;
+}
+
+static int parse_domid(const char *key, const char *val, uint32_t *out)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, 0, XPX_MAX_DOMID, &v);
+
+	if (ret == 0)
+		*out = (uint32_t)v;
+	return ret;
+}
+
+/* R1:R2:... (colons, spaces or newlines between refs). */
+static int parse_ref_list(const char *key, const char *list,
+			  struct xpx_args *a)
+{
+	const char *p = list;
+	unsigned int cap = 0;
+	uint32_t *refs = NULL, *grown;
+
+	while (*p != '\0') {
+		char num[16];
+		size_t len;
+		unsigned long v;
+		int ret;
+
+		len = strcspn(p, ": \t\r\n");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len >= sizeof(num)) {
+			free(refs);
+			return bad(key, list, "a ref is too long");
+		}
+		memcpy(num, p, len);
+		num[len] = '\0';
+		ret = parse_uint(key, num, 0, UINT32_MAX, &v);
+		if (ret != 0) {
+			free(refs);
+			return ret;
+		}
+		if (a->nrefs == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(refs, cap * sizeof(*refs));
+			if (grown == NULL) {
+				free(refs);
+				return -ENOMEM;
+			}
+			refs = grown;
+		}
+		refs[a->nrefs++] = (uint32_t)v;
+		p += len;
+	}
+	if (a->nrefs == 0) {
+		free(refs);
+		return bad(key, list, "no refs");
+	}
+	a->refs = refs;
+	return 0;
+}
+
+static int parse_refs(const char *key, const char *val, struct xpx_args *a)
+{
+	char *buf;
+	long len;
+	FILE *f;
+	int ret;
+
+	if (val[0] != '@')
+		return parse_ref_list(key, val, a);
+	f = fopen(val + 1, "r");
+	if (f == NULL) {
+		xp_log(XP_LOG_ERR, "xen_dom0: argument %s=%s: %s", key, val,
+		       strerror(errno));
+		return -EINVAL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || len > (1l << 24)) {
+		fclose(f);
+		return bad(key, val, "cannot read the file (or above 16 MiB)");
+	}
+	buf = malloc((size_t)len + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		fclose(f);
+		return bad(key, val, "short read");
+	}
+	fclose(f);
+	buf[len] = '\0';
+	ret = parse_ref_list(key, buf, a);
+	free(buf);
+	return ret;
+}
+
+static int parse_one(const char *key, const char *val, struct xpx_args *a,
+		     unsigned int *seen)
+{
+	static const struct {
+		const char *name;
+		enum key_bit bit;
+	} keys[] = {
+		{"peer", K_PEER},     {"writable", K_WRITABLE},
+		{"map", K_MAP},       {"refs", K_REFS},
+		{"frames", K_FRAMES}, {"self", K_SELF},
+		{"batch", K_BATCH},   {"max_pages", K_MAX_PAGES},
+		{"publish", K_PUBLISH},
+	};
+	unsigned long v;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i].name) == 0)
+			break;
+	if (i == sizeof(keys) / sizeof(keys[0]))
+		return bad(key, val, "unknown key");
+	if (*seen & keys[i].bit)
+		return bad(key, val, "given twice");
+	*seen |= keys[i].bit;
+	switch (keys[i].bit) {
+	case K_PEER:
+		return parse_domid(key, val, &a->peer);
+	case K_WRITABLE:
+		ret = parse_uint(key, val, 0, 1, &v);
+		a->writable = (int)v;
+		return ret;
+	case K_MAP:
+		a->map_mode = 1;
+		return parse_domid(key, val, &a->map_domid);
+	case K_REFS:
+		return parse_refs(key, val, a);
+	case K_FRAMES:
+		if (strcmp(val, "gref") == 0)
+			a->gref_frames = 1;
+		else if (strcmp(val, "grant-table") != 0)
+			return bad(key, val, "expected grant-table or gref");
+		return 0;
+	case K_SELF:
+		a->have_self = 1;
+		return parse_domid(key, val, &a->self);
+	case K_BATCH:
+		ret = parse_uint(key, val, 1, 1u << 20, &v);
+		a->batch = (unsigned int)v;
+		return ret;
+	case K_MAX_PAGES:
+		ret = parse_uint(key, val, 1, INT32_MAX, &v);
+		a->max_pages = (unsigned int)v;
+		return ret;
+	case K_PUBLISH:
+		if (*val == '\0')
+			return bad(key, val, "empty file name");
+		a->publish = strdup(val);
+		return a->publish == NULL ? -ENOMEM : 0;
+	}
+	return bad(key, val, "unknown key");
+}
+
+static int check_combination(unsigned int seen)
+{
+	if ((seen & K_REFS) && !(seen & K_MAP))
+		return bad("refs", "...", "needs map=DOMID");
+	if ((seen & K_MAP) && !(seen & K_REFS))
+		return bad("map", "...", "needs refs=...");
+	if ((seen & K_MAP) && (seen & (K_PEER | K_PUBLISH | K_MAX_PAGES |
+				       K_BATCH)))
+		return bad("map", "...",
+			   "peer, publish, batch and max_pages are for share "
+			   "mode");
+	return 0;
+}
+
+int xpx_args_parse(const char *s, struct xpx_args *a)
+{
+	unsigned int seen = 0;
+	char *copy, *item, *save = NULL;
+	int ret = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->writable = 1;
+	a->batch = XPX_DEFAULT_BATCH;
+	if (s == NULL || *s == '\0')
+		return 0;
+	copy = strdup(s);
+	if (copy == NULL)
+		return -ENOMEM;
+	for (item = strtok_r(copy, ",", &save); item != NULL && ret == 0;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (eq == NULL) {
+			ret = bad(item, "", "expected key=value");
+			break;
+		}
+		*eq = '\0';
+		ret = parse_one(item, eq + 1, a, &seen);
+	}
+	free(copy);
+	if (ret == 0)
+		ret = check_combination(seen);
+	if (ret != 0)
+		xpx_args_free(a);
+	return ret;
+}
+
+void xpx_args_free(struct xpx_args *a)
+{
+	free(a->refs);
+	free(a->publish);
+	a->refs = NULL;
+	a->publish = NULL;
+	a->nrefs = 0;
+}

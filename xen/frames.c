@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Bus addresses of granted pages: from a grant table, or grant-DMA. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "private.h"
+
+uint64_t xpx_gref_bus(uint32_t ref)
+{
+	return XP_XEN_GREF_DMA_BIT | ((uint64_t)ref << XPX_PAGE_SHIFT);
+}
+
+/* dom0 says so in /proc/xen/capabilities; elsewhere libxenctrl resolves
+ * DOMID_SELF. */
+uint32_t xpx_self_domid(const struct xpx_args *a)
+{
+	char caps[128] = "";
+	FILE *f;
+
+	if (a->have_self)
+		return a->self;
+	f = fopen("/proc/xen/capabilities", "r");
+	if (f != NULL) {
+		size_t len = fread(caps, 1, sizeof(caps) - 1, f);
+
+		caps[len] = '\0';
+		fclose(f);
+		if (strstr(caps, "control_d") != NULL)
+			return 0;
+	}
+	return XPX_DOMID_SELF;
+}
+
+/* The entry must be a full-page grant to @grantee. */
+static int entry_ok(uint16_t flags, uint16_t domid, uint32_t grantee)
+{
+	return (flags & GTF_type_mask) == GTF_permit_access &&
+	       !(flags & GTF_sub_page) && domid == grantee;
+}
+
+static int bad_entry(int version, uint32_t granter, uint32_t ref,
+		     uint32_t grantee)
+{
+	xp_log(XP_LOG_ERR,
+	       "xen_dom0: grant table v%d of domain %u: ref %u is not a "
+	       "full-page grant to domain %u",
+	       version, granter, ref, grantee);
+	return -EPROTO;
+}
+
+static size_t table_bytes(int num, size_t entry)
+{
+	return ((size_t)num * entry + XP_PAGE_SIZE - 1) &
+	       ~(size_t)(XP_PAGE_SIZE - 1);
+}
+
+static int read_v1(xc_interface *xch, uint32_t granter, const uint32_t *refs,
+		   unsigned int n, uint32_t grantee, uint64_t *bus)
+{
+	grant_entry_v1_t *tab;
+	unsigned int i;
+	int num = 0, ret = 0;
+
+	tab = xc_gnttab_map_table_v1(xch, granter, &num);
+	if (tab == NULL)
+		return errno != 0 ? -errno : -EIO;
+	for (i = 0; i < n && ret == 0; i++) {
+		if (refs[i] >= (uint32_t)num ||
+		    !entry_ok(tab[refs[i]].flags, tab[refs[i]].domid, grantee))
+			ret = bad_entry(1, granter, refs[i], grantee);
+		else
+			bus[i] = (uint64_t)tab[refs[i]].frame << XPX_PAGE_SHIFT;
+	}
+	/* libxenctrl maps whole frames of the table; the caller unmaps. */
+	munmap(tab, table_bytes(num, sizeof(*tab)));
+	return ret;
+}
+
+static int read_v2(xc_interface *xch, uint32_t granter, const uint32_t *refs,
+		   unsigned int n, uint32_t grantee, uint64_t *bus)
+{
+	grant_entry_v2_t *tab;
+	unsigned int i;
+	int num = 0, ret = 0;
+
+	tab = xc_gnttab_map_table_v2(xch, granter, &num);
+	if (tab == NULL)
+		return errno != 0 ? -errno : -EIO;
+	for (i = 0; i < n && ret == 0; i++) {
+		if (refs[i] >= (uint32_t)num ||
+		    !entry_ok(tab[refs[i]].hdr.flags, tab[refs[i]].hdr.domid,
+			      grantee))
+			ret = bad_entry(2, granter, refs[i], grantee);
+		else
+			bus[i] = tab[refs[i]].full_page.frame << XPX_PAGE_SHIFT;
+	}
+	munmap(tab, table_bytes(num, sizeof(*tab)));
+	return ret;
+}
+
+int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
+		    unsigned int n, uint32_t grantee, uint64_t *bus)
+{
+	unsigned int i;
+	int version;
+
+	if (xch == NULL) {
+		for (i = 0; i < n; i++)
+			bus[i] = xpx_gref_bus(refs[i]);
+		return 0;
+	}
+	version = xc_gnttab_get_version(xch, granter);
+	if (version == 1)
+		return read_v1(xch, granter, refs, n, grantee, bus);
+	if (version == 2)
+		return read_v2(xch, granter, refs, n, grantee, bus);
+	if (version < 0)
+		return errno != 0 ? -errno : -EIO;
+	xp_log(XP_LOG_ERR, "xen_dom0: domain %u has grant table version %d",
+	       granter, version);
+	return -EPROTO;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private to xen/: the xen_dom0 handler's state and the contracts between
+ * its files.  Never installed. */
+#ifndef XENPOOL_XEN_PRIVATE_H
+#define XENPOOL_XEN_PRIVATE_H
+
+#include <stdint.h>
+
+/* xenctrl.h must come before xengnttab.h. */
+#include <xenctrl.h>
+#include <xengnttab.h>
+
+#include <xenpool/log.h>
+#include <xenpool/mempool.h>
+#include <xenpool/ring.h>
+#include <xenpool/xen.h>
+
+#define XPX_PAGE_SHIFT 12
+#define XPX_DOMID_SELF 0x7FF0u
+#define XPX_DEFAULT_BATCH 256u
+
+/* Parsed handler arguments. */
+struct xpx_args {
+	uint32_t peer;
+	int writable;
+	int map_mode;
+	uint32_t map_domid;
+	uint32_t *refs;      /* map mode, malloc'd */
+	unsigned int nrefs;
+	int gref_frames;     /* frames=gref */
+	int have_self;
+	uint32_t self;
+	unsigned int batch;
+	unsigned int max_pages; /* 0: default */
+	char *publish;       /* malloc'd or NULL */
+};
+
+/* One xengntshr_share_pages call, or the one map-mode mapping. */
+struct xpx_segment {
+	void *va;
+	unsigned int npages;
+	uint32_t *refs;      /* npages refs, in page order */
+	uint64_t *bus;       /* npages bus addresses of the pages */
+};
+
+struct xpx_pool {
+	struct xpx_args args;
+	xengntshr_handle *xgs;
+	xengnttab_handle *xgt;
+	struct xpx_segment *segs;
+	unsigned int nsegs;
+	unsigned int pages;
+	unsigned int chunks;
+	uint32_t granter;    /* whose grant table holds the refs */
+	int gref_frames;     /* as decided (args, or fallback) */
+	struct xp_ring *ring;
+	/* virt2phy: bus address of each page from base, XP_BAD_PHYS in the
+	 * holes between segments. */
+	uintptr_t base;
+	size_t span;         /* pages covered by the table */
+	uint64_t *page_bus;
+};
+
+int xpx_args_parse(const char *s, struct xpx_args *a);
+void xpx_args_free(struct xpx_args *a);
+
+/* Bus addresses of @n pages granted by @granter under @refs: from the grant
+ * table when @xch is not NULL, else grant-DMA addresses.  0 or -errno. */
+int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
+		    unsigned int n, uint32_t grantee, uint64_t *bus);
+uint64_t xpx_gref_bus(uint32_t ref);
+uint32_t xpx_self_domid(const struct xpx_args *a);
+
+#endif /* XENPOOL_XEN_PRIVATE_H */

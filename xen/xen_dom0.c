@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The xen_dom0 handler: a pool in grant-table memory (see xenpool/xen.h).
+ *
+ * Create: open the Xen libraries (or fall back to the default handler when
+ * they cannot be opened), get pages (share or map), learn the bus address of
+ * every page, then hand each run of pages whose bus addresses follow each
+ * other to xp_mempool_populate() as one chunk.  In share mode the pages come
+ * in batches; more are shared until the runs hold every object, up to a
+ * bound.  Everything the handler keeps (ring, refs, frame table) is in
+ * private memory: only the objects are granted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "private.h"
+
+#define XPX_LIMIT_FILE "/sys/module/xen_gntalloc/parameters/limit"
+
+static int xpx_create(struct xp_mempool *mp, const char *args);
+
+/* Anchor: the registry references it so that a static link keeps us. */
+const int xp__xen_handler_linked = 1;
+
+static int err_or(int fallback)
+{
+	return errno > 0 ? -errno : -fallback;
+}
+
+static void teardown(struct xpx_pool *p)
+{
+	unsigned int i;
+
+	if (p->args.publish != NULL && p->pages > 0)
+		unlink(p->args.publish);
+	for (i = 0; i < p->nsegs; i++) {
+		struct xpx_segment *s = &p->segs[i];
+		int ret;
+
+		if (s->va != NULL) {
+			ret = p->args.map_mode
+				      ? xengnttab_unmap(p->xgt, s->va, s->npages)
+				      : xengntshr_unshare(p->xgs, s->va,
+							  s->npages);
+			if (ret != 0)
+				xp_log(XP_LOG_ERR,
+				       "xen_dom0: cannot release %u pages at "
+				       "%p: %s",
+				       s->npages, s->va, strerror(errno));
+		}
+		free(s->refs);
+		free(s->bus);
+	}
+	free(p->segs);
+	if (p->xgs != NULL)
+		xengntshr_close(p->xgs);
+	if (p->xgt != NULL)
+		xengnttab_close(p->xgt);
+	xp_ring_free(p->ring);
+	free(p->page_bus);
+	xpx_args_free(&p->args);
+	free(p);
+}
+
+/* ---- runs of contiguous pages ----------------------------------------- */
+
+/* Pages from @i that continue the bus addresses of page @i. */
+static unsigned int run_len(const struct xpx_segment *s, unsigned int i)
+{
+	unsigned int j = i + 1;
+
+	while (j < s->npages &&
+	       s->bus[j] == s->bus[j - 1] + XP_PAGE_SIZE)
+		j++;
+	return j - i;
+}
+
+static unsigned int objs_in(const struct xp_mempool *mp, size_t len)
+{
+	size_t tail = xp_mempool_chunk_size(mp, 1);
+
+	return len < tail ? 0 : 1 + (unsigned int)((len - tail) / mp->obj_stride);
+}
+
+static unsigned int segment_fit(const struct xp_mempool *mp,
+				const struct xpx_segment *s,
+				unsigned int *chunks)
+{
+	unsigned int i, len, k, fit = 0;
+
+	for (i = 0; i < s->npages; i += len) {
+		len = run_len(s, i);
+		k = objs_in(mp, (size_t)len * XP_PAGE_SIZE);
+		fit += k;
+		*chunks += k > 0;
+	}
+	return fit;
+}
+
+static int populate_segment(struct xp_mempool *mp, const struct xpx_segment *s)
+{
+	unsigned int i, len;
+	int ret;
+
+	for (i = 0; i < s->npages && xp_mempool_populate_missing(mp) > 0;
+	     i += len) {
+		len = run_len(s, i);
+		ret = xp_mempool_populate(mp,
+					  (char *)s->va + (size_t)i * XP_PAGE_SIZE,
+					  s->bus[i], (size_t)len * XP_PAGE_SIZE);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- getting pages ----------------------------------------------------- */
+
+static struct xpx_segment *new_segment(struct xpx_pool *p, unsigned int n)
+{
+	struct xpx_segment *segs, *s;
+
+	segs = realloc(p->segs, (p->nsegs + 1) * sizeof(*segs));
+	if (segs == NULL)
+		return NULL;
+	p->segs = segs;
+	s = &segs[p->nsegs];
+	memset(s, 0, sizeof(*s));
+	s->refs = calloc(n, sizeof(*s->refs));
+	s->bus = calloc(n, sizeof(*s->bus));
+	if (s->refs == NULL || s->bus == NULL) {
+		free(s->refs);
+		free(s->bus);
+		return NULL;
+	}
+	s->npages = n;
+	p->nsegs++;
+	return s;
+}
+
+/* Bus addresses of a segment's pages; on the first failure to read the
+ * grant table, the whole pool switches to grant-DMA addresses. */
+static int learn_frames(struct xpx_pool *p, xc_interface **xch,
+			struct xpx_segment *s, uint32_t granter,
+			uint32_t grantee)
+{
+	unsigned int i;
+	int ret;
+
+	if (*xch != NULL) {
+		ret = xpx_frames_read(*xch, granter, s->refs, s->npages,
+				      grantee, s->bus);
+		if (ret != -EPROTO && ret != 0) {
+			xp_log(XP_LOG_NOTICE,
+			       "xen_dom0: cannot read the grant table of "
+			       "domain %u (%s): using grant-DMA addresses",
+			       granter, strerror(-ret));
+			xc_interface_close(*xch);
+			*xch = NULL;
+			p->gref_frames = 1;
+			for (i = 0; i + 1 < p->nsegs; i++)
+				xpx_frames_read(NULL, 0, p->segs[i].refs,
+						p->segs[i].npages, 0,
+						p->segs[i].bus);
+		} else {
+			return ret;
+		}
+	}
+	return xpx_frames_read(NULL, 0, s->refs, s->npages, 0, s->bus);
+}
+
+static unsigned int read_limit(void)
+{
+	unsigned int limit = 0;
+	FILE *f = fopen(XPX_LIMIT_FILE, "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%u", &limit) != 1)
+			limit = 0;
+		fclose(f);
+	}
+	return limit;
+}
+
+static int share_batch(struct xpx_pool *p, xc_interface **xch,
+		       unsigned int n, uint32_t self)
+{
+	struct xpx_segment *s = new_segment(p, n);
+	unsigned int limit;
+
+	if (s == NULL)
+		return -ENOMEM;
+	errno = 0;
+	s->va = xengntshr_share_pages(p->xgs, p->args.peer, (int)n, s->refs,
+				      p->args.writable);
+	if (s->va == NULL) {
+		int ret = err_or(EIO);
+
+		if (ret == -ENOSPC) {
+			limit = read_limit();
+			xp_log(XP_LOG_ERR,
+			       "xen_dom0: cannot share %u more pages (%u "
+			       "shared): the gntalloc limit%s%.0u is reached; "
+			       "raise it in %s",
+			       n, p->pages, limit ? " of " : "", limit,
+			       XPX_LIMIT_FILE);
+		} else {
+			xp_log(XP_LOG_ERR,
+			       "xen_dom0: xengntshr_share_pages(%u pages to "
+			       "domain %u): %s",
+			       n, p->args.peer, strerror(-ret));
+		}
+		return ret;
+	}
+	p->pages += n;
+	return learn_frames(p, xch, s, self, p->args.peer);
+}
+
+/* Pages n objects need if all their frames were contiguous. */
+static unsigned int pages_for(const struct xp_mempool *mp, unsigned int n)
+{
+	size_t bytes = xp_mempool_chunk_size(mp, n);
+
+	return (unsigned int)((bytes + XP_PAGE_SIZE - 1) / XP_PAGE_SIZE);
+}
+
+/* Objects the runs of every segment hold (recounted each time: a switch to
+ * grant-DMA addresses changes the runs of earlier segments too). */
+static unsigned int pool_fit(const struct xp_mempool *mp, struct xpx_pool *p)
+{
+	unsigned int i, fit = 0;
+
+	p->chunks = 0;
+	for (i = 0; i < p->nsegs; i++)
+		fit += segment_fit(mp, &p->segs[i], &p->chunks);
+	return fit;
+}
+
+static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
+		       xc_interface **xch)
+{
+	uint32_t self = xpx_self_domid(&p->args);
+	unsigned int fit = 0, want, bound;
+	int ret;
+
+	p->granter = self;
+	bound = p->args.max_pages ? p->args.max_pages
+				  : 4 * pages_for(mp, mp->size) + 16;
+	while (fit < mp->size) {
+		want = pages_for(mp, mp->size - fit);
+		if (want > p->args.batch)
+			want = p->args.batch;
+		if (p->pages >= bound) {
+			xp_log(XP_LOG_ERR,
+			       "xen_dom0: %u pages hold only %u of %u objects "
+			       "of %zu bytes: their frames are too fragmented "
+			       "(raise max_pages=, now %u)",
+			       p->pages, fit, mp->size, mp->elt_size, bound);
+			return -EFBIG;
+		}
+		if (want > bound - p->pages)
+			want = bound - p->pages;
+		ret = share_batch(p, xch, want, self);
+		if (ret != 0)
+			return ret;
+		fit = pool_fit(mp, p);
+	}
+	return 0;
+}
+
+static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
+		     xc_interface **xch)
+{
+	uint32_t self = xpx_self_domid(&p->args);
+	struct xpx_segment *s = new_segment(p, p->args.nrefs);
+	unsigned int fit;
+	int ret;
+
+	if (s == NULL)
+		return -ENOMEM;
+	memcpy(s->refs, p->args.refs, p->args.nrefs * sizeof(*s->refs));
+	p->granter = p->args.map_domid;
+	errno = 0;
+	s->va = xengnttab_map_domain_grant_refs(
+		p->xgt, p->args.nrefs, p->args.map_domid, s->refs,
+		PROT_READ | (p->args.writable ? PROT_WRITE : 0));
+	if (s->va == NULL) {
+		ret = err_or(EIO);
+		xp_log(XP_LOG_ERR,
+		       "xen_dom0: cannot map %u refs of domain %u: %s",
+		       p->args.nrefs, p->args.map_domid, strerror(-ret));
+		return ret;
+	}
+	p->pages = p->args.nrefs;
+	ret = learn_frames(p, xch, s, p->args.map_domid, self);
+	if (ret != 0)
+		return ret;
+	fit = pool_fit(mp, p);
+	if (fit < mp->size) {
+		xp_log(XP_LOG_ERR,
+		       "xen_dom0: the %u refs of domain %u hold only %u of "
+		       "%u objects of %zu bytes",
+		       p->args.nrefs, p->args.map_domid, fit, mp->size,
+		       mp->elt_size);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* ---- virt2phy table ---------------------------------------------------- */
+
+static int build_page_table(struct xpx_pool *p)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0, va;
+	unsigned int i, j;
+	size_t k;
+
+	for (i = 0; i < p->nsegs; i++) {
+		va = (uintptr_t)p->segs[i].va;
+		if (va < lo)
+			lo = va;
+		if (va + (size_t)p->segs[i].npages * XP_PAGE_SIZE > hi)
+			hi = va + (size_t)p->segs[i].npages * XP_PAGE_SIZE;
+	}
+	p->base = lo;
+	p->span = (hi - lo) / XP_PAGE_SIZE;
+	/* Segments are mmaps and land close together; refuse an absurd
+	 * spread rather than allocate a huge table. */
+	if (p->span > 64 * (size_t)p->pages + 262144) {
+		xp_log(XP_LOG_ERR,
+		       "xen_dom0: %u pages spread over %zu pages of address "
+		       "space",
+		       p->pages, p->span);
+		return -ENOMEM;
+	}
+	p->page_bus = malloc(p->span * sizeof(*p->page_bus));
+	if (p->page_bus == NULL)
+		return -ENOMEM;
+	for (k = 0; k < p->span; k++)
+		p->page_bus[k] = XP_BAD_PHYS;
+	for (i = 0; i < p->nsegs; i++) {
+		k = ((uintptr_t)p->segs[i].va - lo) / XP_PAGE_SIZE;
+		for (j = 0; j < p->segs[i].npages; j++)
+			p->page_bus[k + j] = p->segs[i].bus[j];
+	}
+	return 0;
+}
+
+static uint64_t xpx_virt2phy(const struct xp_mempool *mp, const void *addr)
+{
+	const struct xpx_pool *p = mp->pool_data;
+	uintptr_t off = (uintptr_t)addr - p->base;
+	uint64_t bus;
+
+	/* Below base, off wraps to a huge value: one compare for both. */
+	if (off >= p->span * XP_PAGE_SIZE)
+		return XP_BAD_PHYS;
+	bus = p->page_bus[off >> XPX_PAGE_SHIFT];
+	return bus == XP_BAD_PHYS ? bus : bus | (off & (XP_PAGE_SIZE - 1));
+}
+
+/* ---- grant refs in address order --------------------------------------- */
+
+/* Segment with the lowest address above @after (0: the lowest of all). */
+static const struct xpx_segment *next_segment(const struct xpx_pool *p,
+					      uintptr_t after, int first)
+{
+	const struct xpx_segment *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < p->nsegs; i++) {
+		uintptr_t va = (uintptr_t)p->segs[i].va;
+
+		if ((first || va > after) &&
+		    (best == NULL || va < (uintptr_t)best->va))
+			best = &p->segs[i];
+	}
+	return best;
+}
+
+static unsigned int copy_refs(const struct xpx_pool *p, uint32_t *refs,
+			      unsigned int max)
+{
+	const struct xpx_segment *s = next_segment(p, 0, 1);
+	unsigned int k = 0, j;
+
+	for (; s != NULL; s = next_segment(p, (uintptr_t)s->va, 0))
+		for (j = 0; j < s->npages; j++, k++)
+			if (k < max)
+				refs[k] = s->refs[j];
+	return k;
+}
+
+static int publish(const struct xpx_pool *p)
+{
+	uint32_t *refs = malloc(p->pages * sizeof(*refs));
+	unsigned int i;
+	FILE *f;
+	int ret = 0;
+
+	if (refs == NULL)
+		return -ENOMEM;
+	copy_refs(p, refs, p->pages);
+	f = fopen(p->args.publish, "w");
+	if (f == NULL) {
+		ret = err_or(EIO);
+	} else {
+		for (i = 0; i < p->pages; i++)
+			fprintf(f, "%s%u", i ? ":" : "", refs[i]);
+		fputc('\n', f);
+		if (fclose(f) != 0)
+			ret = err_or(EIO);
+	}
+	free(refs);
+	if (ret != 0)
+		xp_log(XP_LOG_ERR, "xen_dom0: publish=%s: %s",
+		       p->args.publish, strerror(-ret));
+	return ret;
+}
+
+/* ---- the handler ------------------------------------------------------- */
+
+static const char *errno_text(int err)
+{
+	return err != 0 ? strerror(err) : "no error code given";
+}
+
+/* Open what the mode needs; NULL reason: opened. */
+static const char *open_xen(struct xpx_pool *p, char *why, size_t len)
+{
+	errno = 0;
+	if (p->args.map_mode) {
+		p->xgt = xengnttab_open(NULL, 0);
+		if (p->xgt == NULL) {
+			snprintf(why, len, "xengnttab_open: %s",
+				 errno_text(errno));
+			return why;
+		}
+	} else {
+		p->xgs = xengntshr_open(NULL, 0);
+		if (p->xgs == NULL) {
+			snprintf(why, len, "xengntshr_open: %s",
+				 errno_text(errno));
+			return why;
+		}
+	}
+	return NULL;
+}
+
+static xc_interface *open_ctrl(struct xpx_pool *p)
+{
+	xc_interface *xch;
+
+	if (p->args.gref_frames) {
+		p->gref_frames = 1;
+		return NULL;
+	}
+	errno = 0;
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (xch == NULL) {
+		xp_log(XP_LOG_NOTICE,
+		       "xen_dom0: xc_interface_open: %s: bus addresses will "
+		       "be grant-DMA addresses",
+		       errno_text(errno));
+		p->gref_frames = 1;
+	}
+	return xch;
+}
+
+static int setup(struct xp_mempool *mp, struct xpx_pool *p)
+{
+	unsigned int ring_flags = 0;
+	xc_interface *xch;
+	int ret;
+
+	if (mp->flags & XP_MEMPOOL_F_SP_PUT)
+		ring_flags |= XP_RING_F_SP_ENQ;
+	if (mp->flags & XP_MEMPOOL_F_SC_GET)
+		ring_flags |= XP_RING_F_SC_DEQ;
+	p->ring = xp_ring_create(mp->size, ring_flags);
+	if (p->ring == NULL)
+		return err_or(ENOMEM);
+	xch = open_ctrl(p);
+	ret = p->args.map_mode ? map_pages(mp, p, &xch)
+			       : share_pages(mp, p, &xch);
+	if (xch != NULL)
+		xc_interface_close(xch);
+	if (ret == 0)
+		ret = build_page_table(p);
+	if (ret == 0 && p->args.publish != NULL)
+		ret = publish(p);
+	return ret;
+}
+
+static void log_mode(const struct xp_mempool *mp, const struct xpx_pool *p)
+{
+	xp_log(XP_LOG_NOTICE,
+	       "pool %s: xen_dom0 %s mode, %s domain %u%s, %u pages in %u "
+	       "segments, %u chunks, bus addresses from %s",
+	       mp->name, p->args.map_mode ? "map" : "share",
+	       p->args.map_mode ? "pages of" : "granted to",
+	       p->args.map_mode ? p->args.map_domid : p->args.peer,
+	       p->args.writable ? "" : " read-only", p->pages, p->nsegs,
+	       p->chunks,
+	       p->gref_frames ? "grant refs (grant-DMA)" : "the grant table");
+}
+
+static int xpx_create(struct xp_mempool *mp, const char *args)
+{
+	struct xpx_pool *p = calloc(1, sizeof(*p));
+	char why[128];
+	unsigned int i;
+	int ret;
+
+	if (p == NULL)
+		return -ENOMEM;
+	ret = xpx_args_parse(args, &p->args);
+	if (ret != 0) {
+		free(p);
+		return ret;
+	}
+	if (open_xen(p, why, sizeof(why)) != NULL) {
+		teardown(p);
+		return xp_mempool_handler_fallback(mp, why);
+	}
+	ret = setup(mp, p);
+	mp->pool_data = p;
+	for (i = 0; ret == 0 && i < p->nsegs; i++)
+		ret = populate_segment(mp, &p->segs[i]);
+	if (ret != 0) {
+		mp->pool_data = NULL;
+		teardown(p);
+		return ret;
+	}
+	log_mode(mp, p);
+	return 0;
+}
+
+static void xpx_destroy(struct xp_mempool *mp)
+{
+	teardown(mp->pool_data);
+	mp->pool_data = NULL;
+}
+
+static int xpx_get(struct xp_mempool *mp, void **objs, unsigned int n)
+{
+	struct xpx_pool *p = mp->pool_data;
+
+	return xp_ring_dequeue_bulk(p->ring, objs, n, NULL) == n ? 0
+								  : -ENOBUFS;
+}
+
+static int xpx_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
+{
+	struct xpx_pool *p = mp->pool_data;
+
+	return xp_ring_enqueue_bulk(p->ring, objs, n, NULL) == n ? 0
+								  : -ENOBUFS;
+}
+
+static unsigned int xpx_count(const struct xp_mempool *mp)
+{
+	const struct xpx_pool *p = mp->pool_data;
+
+	return xp_ring_count(p->ring);
+}
+
+static const struct xp_mempool_ops xpx_ops = {
+	.name = XP_XEN_HANDLER,
+	.create = xpx_create,
+	.destroy = xpx_destroy,
+	.get_bulk = xpx_get,
+	.put_bulk = xpx_put,
+	.get_count = xpx_count,
+	.virt2phy = xpx_virt2phy,
+	.flags = XP_MEMPOOL_OPS_F_SHARED_MEM,
+};
+XP_MEMPOOL_REGISTER_HANDLER(xpx_ops)
+
+static const struct xpx_pool *xen_pool(const struct xp_mempool *mp)
+{
+	const struct xp_mempool_ops *ops = xp_mempool_get_ops(mp);
+
+	return ops != NULL && ops->create == xpx_create ? mp->pool_data : NULL;
+}
+
+int xp_xen_pool_grefs(const struct xp_mempool *mp, uint32_t *refs,
+		      unsigned int max)
+{
+	const struct xpx_pool *p;
+
+	if (mp == NULL || (refs == NULL && max > 0))
+		return -EINVAL;
+	p = xen_pool(mp);
+	if (p == NULL)
+		return -ENODEV;
+	return (int)copy_refs(p, refs, max);
+}
+
+int xp_xen_pool_info(const struct xp_mempool *mp, struct xp_xen_pool_info *info)
+{
+	const struct xpx_pool *p;
+
+	if (mp == NULL || info == NULL)
+		return -EINVAL;
+	p = xen_pool(mp);
+	if (p == NULL)
+		return -ENODEV;
+	info->map_mode = p->args.map_mode;
+	info->domid = p->args.map_mode ? p->args.map_domid : p->args.peer;
+	info->writable = p->args.writable;
+	info->gref_frames = p->gref_frames;
+	info->pages = p->pages;
+	info->chunks = p->chunks;
+	info->segments = p->nsegs;
+	return 0;
+}
