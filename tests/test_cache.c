@@ -63,15 +63,71 @@ static void *run_thread(void *(*fn)(void *), void *arg)
 	return ret;
 }
 
-/* "t_putfail": tu_count whose put_bulk fails with -EIO while asked to. */
-static int putfail_on;
+/* "t_putfail": tu_count whose put_bulk returns putfail_ret unless 0. */
+static int putfail_ret;
 
 static int putfail_put_bulk(struct xp_mempool *mp, void *const *objs,
 			    unsigned int n)
 {
-	if (__atomic_load_n(&putfail_on, __ATOMIC_RELAXED))
-		return -EIO;
+	int ret = __atomic_load_n(&putfail_ret, __ATOMIC_RELAXED);
+
+	if (ret != 0)
+		return ret;
 	return tu_count_put_bulk(mp, objs, n);
+}
+
+/*
+ * "t_sp_count" (tu_count) and "t_sp_ring" (ring_mp_mc): handlers whose
+ * put_bulk checks the single-producer promise of XP_MEMPOOL_F_SP_PUT.  A
+ * thread says it may put by setting sp_may_put; a put from any other
+ * thread, or two puts at once, is counted.
+ */
+static _Thread_local int sp_may_put;
+static unsigned long sp_foreign, sp_overlap;
+static unsigned int sp_inflight;
+static const struct xp_mempool_ops *ring_ops;
+
+static void sp_enter(void)
+{
+	if (!sp_may_put)
+		__atomic_fetch_add(&sp_foreign, 1, __ATOMIC_RELAXED);
+	if (__atomic_fetch_add(&sp_inflight, 1, __ATOMIC_ACQ_REL) != 0)
+		__atomic_fetch_add(&sp_overlap, 1, __ATOMIC_RELAXED);
+}
+
+static void sp_leave(void)
+{
+	__atomic_fetch_sub(&sp_inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+static int sp_count_put_bulk(struct xp_mempool *mp, void *const *objs,
+			     unsigned int n)
+{
+	int ret;
+
+	sp_enter();
+	ret = tu_count_put_bulk(mp, objs, n);
+	sp_leave();
+	return ret;
+}
+
+static int sp_ring_put_bulk(struct xp_mempool *mp, void *const *objs,
+			    unsigned int n)
+{
+	int ret;
+
+	sp_enter();
+	ret = ring_ops->put_bulk(mp, objs, n);
+	sp_leave();
+	return ret;
+}
+
+/* This thread may put; the counts start from zero. */
+static void sp_reset(void)
+{
+	sp_may_put = 1;
+	__atomic_store_n(&sp_foreign, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sp_overlap, 0, __ATOMIC_RELAXED);
 }
 
 static int group_setup(void **state)
@@ -82,6 +138,15 @@ static int group_setup(void **state)
 	ops.put_bulk = putfail_put_bulk;
 	tu_register(&ops);
 	tu_count_register();
+	ops = tu_count_ops("t_sp_count");
+	ops.put_bulk = sp_count_put_bulk;
+	tu_register(&ops);
+	ring_ops = xp_mempool_handler_lookup("ring_mp_mc");
+	assert_non_null(ring_ops);
+	ops = *ring_ops;
+	strcpy(ops.name, "t_sp_ring");
+	ops.put_bulk = sp_ring_put_bulk;
+	tu_register(&ops);
 	return 0;
 }
 
@@ -554,6 +619,248 @@ static void test_thread_churn(void **state)
 	finish_pool(mp);
 }
 
+/* ---- single producer: an exiting thread does not put ---------------- */
+
+#define ORPH_N 64
+#define ORPH_TAKE 5
+
+struct getter_arg {
+	struct xp_mempool *mp;
+	void *got[ORPH_TAKE];
+	void *cached[2 * S]; /* the cache's contents at exit */
+	uint32_t len_at_exit;
+	int get_rc;
+};
+
+/* One get, refilling this thread's cache; exit without a put. */
+static void *get_only_thread(void *arg)
+{
+	struct getter_arg *a = arg;
+	struct xp_mempool_cache *c;
+
+	a->get_rc = xp_mempool_get_bulk(a->mp, a->got, ORPH_TAKE);
+	c = xp_mempool_default_cache(a->mp);
+	a->len_at_exit = c != NULL ? c->len : 0;
+	if (c != NULL && c->len <= 2 * S)
+		memcpy(a->cached, c->objs, c->len * sizeof(void *));
+	return NULL;
+}
+
+/*
+ * With XP_MEMPOOL_F_SP_PUT the exited thread's cache is set aside: counted
+ * as available, not in the handler, and the next gets take it first.
+ */
+static void test_sp_put_exit_orphans(void **state)
+{
+	struct xp_mempool *mp = mk_pool("orphans", ORPH_N, 64, S,
+					XP_MEMPOOL_F_SP_PUT, "t_sp_count");
+	struct getter_arg a = { .mp = mp };
+	struct tu_count_stats st0, st;
+	void *all[ORPH_N + 1];
+	struct tu_objset set;
+	unsigned int rest;
+
+	(void)state;
+	sp_reset();
+	tu_objset_init(&set, mp);
+	st0 = tu_count_stats(mp);
+	run_thread(get_only_thread, &a);
+	assert_int_equal(a.get_rc, 0);
+	assert_int_equal(a.len_at_exit, S);
+	st = tu_count_stats(mp);
+	/* No put at all, so none from the exiting thread. */
+	assert_int_equal(st.put_bulk, st0.put_bulk);
+	assert_int_equal(sp_foreign, 0);
+	rest = ORPH_N - ORPH_TAKE - S;
+	assert_int_equal(tu_count_held(mp), rest);
+	assert_int_equal(xp_mempool_get_ops(mp)->get_count(mp), rest);
+	assert_int_equal(xp_mempool_avail_count(mp), ORPH_N - ORPH_TAKE);
+	assert_int_equal(xp_mempool_in_use_count(mp), ORPH_TAKE);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+
+	/* One more than is free: refused, nothing taken. */
+	assert_int_equal(xp_mempool_generic_get(mp, all,
+						ORPH_N - ORPH_TAKE + 1, NULL),
+			 -ENOBUFS);
+	assert_int_equal(xp_mempool_avail_count(mp), ORPH_N - ORPH_TAKE);
+	assert_int_equal(tu_count_held(mp), rest);
+
+	/* The set-aside objects come first, without asking the handler. */
+	st0 = tu_count_stats(mp);
+	assert_int_equal(xp_mempool_generic_get(mp, all, S, NULL), 0);
+	st = tu_count_stats(mp);
+	assert_int_equal(st.get_objs, st0.get_objs);
+	qsort(all, S, sizeof(void *), tu_ptr_cmp);
+	qsort(a.cached, S, sizeof(void *), tu_ptr_cmp);
+	assert_memory_equal(all, a.cached, S * sizeof(void *));
+	assert_int_equal(xp_mempool_avail_count(mp), rest);
+
+	/* The rest from the handler: each object of the pool exactly once. */
+	assert_int_equal(xp_mempool_get_bulk(mp, all + S, rest), 0);
+	memcpy(all + S + rest, a.got, sizeof(a.got));
+	tu_objset_check_all(&set, all, ORPH_N);
+	assert_int_equal(xp_mempool_avail_count(mp), 0);
+	xp_mempool_put_bulk(mp, all, ORPH_N);
+	assert_int_equal(sp_foreign, 0);
+	tu_objset_fini(&set);
+	finish_pool(mp);
+}
+
+/* Without the flag, the exiting thread itself puts its cache back. */
+static void test_exit_flush_puts(void **state)
+{
+	struct xp_mempool *mp = mk_pool("exitput", ORPH_N, 64, S, 0,
+					"t_sp_count");
+	struct getter_arg a = { .mp = mp };
+	struct tu_count_stats st0, st;
+
+	(void)state;
+	sp_reset();
+	st0 = tu_count_stats(mp);
+	run_thread(get_only_thread, &a);
+	assert_int_equal(a.get_rc, 0);
+	assert_int_equal(a.len_at_exit, S);
+	st = tu_count_stats(mp);
+	assert_int_equal(st.put_objs - st0.put_objs, S);
+	assert_int_equal(sp_foreign, 1);
+	assert_int_equal(tu_count_held(mp), ORPH_N - ORPH_TAKE);
+	assert_int_equal(xp_mempool_avail_count(mp), ORPH_N - ORPH_TAKE);
+	xp_mempool_put_bulk(mp, a.got, ORPH_TAKE);
+	finish_pool(mp);
+}
+
+/*
+ * Stress: one putter getting and putting, while short-lived getters take
+ * objects, hand them to the putter, and exit with their caches full.
+ */
+#define SPX_N 1000
+#define SPX_CACHE 32
+#define SPX_GETTERS 4
+#define SPX_BULK 8
+
+struct spx {
+	struct xp_mempool *mp;
+	pthread_mutex_t lock;
+	void *stash[SPX_N]; /* got by getters, for the putter to put */
+	unsigned int nstash;
+	int stop;
+	unsigned long putter_gets, getter_gets, exits_cached;
+};
+
+static void *spx_getter(void *arg)
+{
+	struct spx *x = arg;
+	void *objs[SPX_BULK];
+	unsigned int i, b;
+	struct xp_mempool_cache *c;
+
+	for (i = 0; i < 3; i++) {
+		b = 1 + 3 * i;
+		if (xp_mempool_get_bulk(x->mp, objs, b) != 0)
+			continue;
+		__atomic_fetch_add(&x->getter_gets, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&x->lock);
+		memcpy(&x->stash[x->nstash], objs, b * sizeof(void *));
+		x->nstash += b;
+		pthread_mutex_unlock(&x->lock);
+	}
+	c = xp_mempool_default_cache(x->mp);
+	if (c != NULL && c->len > 0)
+		__atomic_fetch_add(&x->exits_cached, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* Put whatever the getters left; @return the objects put. */
+static unsigned int spx_drain(struct spx *x)
+{
+	void *objs[SPX_N];
+	unsigned int n;
+
+	pthread_mutex_lock(&x->lock);
+	n = x->nstash;
+	memcpy(objs, x->stash, n * sizeof(void *));
+	x->nstash = 0;
+	pthread_mutex_unlock(&x->lock);
+	xp_mempool_put_bulk(x->mp, objs, n);
+	return n;
+}
+
+static void *spx_putter(void *arg)
+{
+	struct spx *x = arg;
+	void *objs[SPX_BULK];
+	unsigned int b = 1;
+
+	sp_may_put = 1;
+	while (!__atomic_load_n(&x->stop, __ATOMIC_ACQUIRE)) {
+		spx_drain(x);
+		b = b % SPX_BULK + 1;
+		if (xp_mempool_get_bulk(x->mp, objs, b) == 0) {
+			x->putter_gets++;
+			xp_mempool_put_bulk(x->mp, objs, b);
+		}
+	}
+	spx_drain(x);
+	return NULL;
+}
+
+static void run_sp_exit_stress(const char *handler)
+{
+	struct spx *x = calloc(1, sizeof(*x));
+	pthread_t putter, g[SPX_GETTERS];
+	unsigned long rounds = tu_scaled(250, 20), r;
+	void **all = calloc(SPX_N, sizeof(*all));
+	struct tu_objset set;
+	unsigned int i;
+
+	assert_non_null(x);
+	assert_non_null(all);
+	sp_reset();
+	x->mp = mk_pool("spexit", SPX_N, 64, SPX_CACHE, XP_MEMPOOL_F_SP_PUT,
+			handler);
+	pthread_mutex_init(&x->lock, NULL);
+	tu_objset_init(&set, x->mp);
+	/* The main thread does not touch the pool while the putter runs. */
+	assert_int_equal(pthread_create(&putter, NULL, spx_putter, x), 0);
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < SPX_GETTERS; i++)
+			assert_int_equal(pthread_create(&g[i], NULL,
+							spx_getter, x),
+					 0);
+		for (i = 0; i < SPX_GETTERS; i++)
+			assert_int_equal(pthread_join(g[i], NULL), 0);
+	}
+	__atomic_store_n(&x->stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(putter, NULL), 0);
+	assert_int_equal(x->nstash, 0);
+	assert_true(x->putter_gets > 0);
+	assert_true(x->getter_gets > 0);
+	assert_true(x->exits_cached > 0);
+	assert_int_equal(sp_foreign, 0);
+	assert_int_equal(sp_overlap, 0);
+
+	/* Every object back exactly once, whether orphaned or in the ring. */
+	assert_int_equal(xp_mempool_audit(x->mp), 0);
+	assert_int_equal(xp_mempool_avail_count(x->mp), SPX_N);
+	assert_int_equal(xp_mempool_get_bulk(x->mp, all, SPX_N), 0);
+	tu_objset_check_all(&set, all, SPX_N);
+	xp_mempool_put_bulk(x->mp, all, SPX_N);
+	assert_int_equal(sp_foreign, 0);
+	tu_objset_fini(&set);
+	pthread_mutex_destroy(&x->lock);
+	finish_pool(x->mp);
+	free(all);
+	free(x);
+}
+
+static void test_sp_put_exit_stress(void **state)
+{
+	(void)state;
+	/* ring_mp_mc with its ring made single-producer by the flag. */
+	run_sp_exit_stress("t_sp_ring");
+	run_sp_exit_stress("ring_mp_mc");
+}
+
 /*
  * More threads alive than there are slots: the extra ones work uncached,
  * and a slot freed by an exit serves a new thread.
@@ -705,9 +1012,14 @@ static void test_user_cache_flush(void **state)
 	assert_int_equal(tu_count_held(mp) + len + 20, 100);
 
 	/* A handler error: the cache keeps its objects. */
-	putfail_on = 1;
+	putfail_ret = -EIO;
 	assert_int_equal(xp_mempool_cache_flush(c, mp), -EIO);
-	putfail_on = 0;
+	assert_int_equal(c->len, len);
+	assert_int_equal(tu_count_held(mp) + len + 20, 100);
+	/* Not an errno: a broken handler, reported as such. */
+	putfail_ret = 1;
+	assert_int_equal(xp_mempool_cache_flush(c, mp), -EPROTO);
+	putfail_ret = 0;
 	assert_int_equal(c->len, len);
 	assert_int_equal(tu_count_held(mp) + len + 20, 100);
 
@@ -1315,6 +1627,9 @@ int main(void)
 		cmocka_unit_test(test_policy_user_cache),
 		cmocka_unit_test(test_policy_big_direct),
 		cmocka_unit_test(test_thread_exit_flush),
+		cmocka_unit_test(test_sp_put_exit_orphans),
+		cmocka_unit_test(test_exit_flush_puts),
+		cmocka_unit_test(test_sp_put_exit_stress),
 		cmocka_unit_test(test_thread_churn),
 		cmocka_unit_test(test_pool_freed_before_thread_exit),
 		cmocka_unit_test(test_thread_slots),

@@ -218,7 +218,6 @@ static void test_set_level(void **state)
 	}
 }
 
-/* The range is XP_LOG_ERR to XP_LOG_DEBUG, plus XP_LOG_NONE: no 0 to 2. */
 /* Thresholds 0-2 (syslog's emerg, alert, crit) are valid and lie above
  * anything xenpool logs, so they silence it like XP_LOG_NONE. */
 static void test_set_level_gap(void **state)
@@ -296,6 +295,57 @@ static void test_none(void **state)
 		vlog_wrapper(levels[i], "dropped");
 	}
 	assert_int_equal(r.n, 0);
+	xp_log_set_callback(NULL, NULL);
+}
+
+/*
+ * Messages at 0 to 2 (syslog's emerg, alert, crit) are more severe than
+ * XP_LOG_ERR: emitted whenever the threshold is at or above them, so at
+ * the default XP_LOG_NOTICE, and dropped at XP_LOG_NONE.
+ */
+static void test_severe_levels(void **state)
+{
+	static const int thresholds[] = {
+		XP_LOG_NOTICE, XP_LOG_ERR, XP_LOG_DEBUG, 2, 1, 0, XP_LOG_NONE,
+	};
+	struct record r = {0};
+	unsigned int t, expect = 0;
+	int level;
+
+	(void)state;
+	xp_log_set_callback(record_cb, &r);
+	for (t = 0; t < ARRAY_SIZE(thresholds); t++) {
+		assert_int_equal(xp_log_set_level(thresholds[t]), 0);
+		for (level = 0; level < XP_LOG_ERR; level++) {
+			xp_log(level, "severe %d", level);
+			vlog_wrapper(level, "severe %d", level);
+			if (level <= thresholds[t]) {
+				expect += 2;
+				assert_int_equal(r.level, level);
+			}
+			assert_int_equal(r.n, expect);
+		}
+	}
+	xp_log_set_callback(NULL, NULL);
+}
+
+/* Negative levels are not levels: dropped whatever the threshold. */
+static void test_negative_levels(void **state)
+{
+	static const int bad[] = {XP_LOG_NONE, -2, -100, INT_MIN};
+	struct record r = {0};
+	unsigned int i;
+
+	(void)state;
+	xp_log_set_callback(record_cb, &r);
+	assert_int_equal(xp_log_set_level(XP_LOG_DEBUG), 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		xp_log(bad[i], "negative %d", bad[i]);
+		vlog_wrapper(bad[i], "negative %d", bad[i]);
+	}
+	assert_int_equal(r.n, 0);
+	xp_log(XP_LOG_ERR, "still delivered");
+	assert_int_equal(r.n, 1);
 	xp_log_set_callback(NULL, NULL);
 }
 
@@ -435,6 +485,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_callback),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_severe_levels),
+		cmocka_unit_test(test_negative_levels),
 		cmocka_unit_test(test_stderr),
 		cmocka_unit_test(test_env_level),
 		cmocka_unit_test(test_env_level_bad),

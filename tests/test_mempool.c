@@ -350,6 +350,60 @@ static uint64_t v2p_virt2phy(const struct xp_mempool *mp, const void *addr)
 	return (uint64_t)(uintptr_t)addr ^ T_V2P_XOR;
 }
 
+/*
+ * "t_halfput": its put_bulk fails on its second call, half-way through a
+ * populate of more than one batch.  create then tries a second populate,
+ * and either returns 0 anyway (args "ok") or the error; with "pos" the
+ * failing put_bulk returns 1 (not an errno) instead of -EIO.
+ */
+static struct {
+	unsigned int put_calls;
+	int put_ret;
+	int dflt, again;
+} halfput;
+
+static int halfput_put_bulk(struct xp_mempool *mp, void *const *objs,
+			    unsigned int n)
+{
+	if (++halfput.put_calls == 2)
+		return halfput.put_ret;
+	return tu_count_put_bulk(mp, objs, n);
+}
+
+static int halfput_create(struct xp_mempool *mp, const char *args)
+{
+	struct tu_count_data *d = tu_count_data_alloc(mp);
+	int pos = args != NULL && strstr(args, "pos") != NULL;
+	int ok = args != NULL && strstr(args, "ok") != NULL;
+	size_t len;
+
+	if (d == NULL)
+		return -ENOMEM;
+	halfput.put_calls = 0;
+	halfput.put_ret = pos ? 1 : -EIO;
+	len = ALIGN_UP(xp_mempool_chunk_size(mp, mp->size), 64);
+	d->mem = aligned_alloc(64, len);
+	if (d->mem == NULL) {
+		tu_count_data_free(mp);
+		return -ENOMEM;
+	}
+	halfput.dflt = xp_mempool_populate_default(mp);
+	/* Room for the whole pool: only the earlier failure can stop it. */
+	halfput.again = xp_mempool_populate(mp, d->mem, XP_BAD_PHYS, len);
+	if (ok)
+		return 0;
+	tu_count_data_free(mp);
+	return halfput.dflt < 0 ? halfput.dflt : -EIO;
+}
+
+/* "t_pos": a tu_count whose create succeeds but returns 1. */
+static int pos_create(struct xp_mempool *mp, const char *args)
+{
+	int ret = tu_count_create(mp, args);
+
+	return ret == 0 ? 1 : ret;
+}
+
 static int group_setup(void **state)
 {
 	struct xp_mempool_ops ops;
@@ -368,6 +422,13 @@ static int group_setup(void **state)
 	tu_register(&ops);
 	ops = tu_count_ops("t_v2p");
 	ops.virt2phy = v2p_virt2phy;
+	tu_register(&ops);
+	ops = tu_count_ops("t_halfput");
+	ops.create = halfput_create;
+	ops.put_bulk = halfput_put_bulk;
+	tu_register(&ops);
+	ops = tu_count_ops("t_pos");
+	ops.create = pos_create;
 	tu_register(&ops);
 	return 0;
 }
@@ -521,6 +582,74 @@ static void test_create_handler_errors(void **state)
 			   NULL);
 	assert_int_equal(short_populated, T_SHORT_N - 1);
 	check_name_free("hshort");
+}
+
+/*
+ * n up to INT_MAX.  The handler "fails" with EDOM at once, so that a count
+ * the core accepts shows as EDOM without memory for INT_MAX objects.
+ */
+static void test_create_n_limit(void **state)
+{
+	(void)state;
+	CHECK_CREATE_FAILS(EDOM, "nlimit", INT_MAX, 64, 0, 0, TU_COUNT_HANDLER,
+			   "fail=33");
+	CHECK_CREATE_FAILS(EINVAL, "nlimit", (unsigned int)INT_MAX + 1u, 64, 0,
+			   0, TU_COUNT_HANDLER, "fail=33");
+	CHECK_CREATE_FAILS(EINVAL, "nlimit", UINT_MAX, 64, 0, 0,
+			   TU_COUNT_HANDLER, "fail=33");
+	CHECK_CREATE_FAILS(EINVAL, "nlimit", (unsigned int)INT_MAX + 1u, 8, 0,
+			   0, NULL, NULL);
+	TU_ASSERT_NULL_ERRNO(xp_mempool_create("nlimit", UINT_MAX, 8, 0, 0,
+					       NULL, NULL, 0),
+			     EINVAL);
+	check_name_free("nlimit");
+}
+
+/* A create that returns a positive value succeeded as far as it knows. */
+static void test_create_positive(void **state)
+{
+	unsigned long destroyed = *tu_count_destroyed();
+
+	(void)state;
+	CHECK_CREATE_FAILS(EPROTO, "hpos", 64, 64, 0, 0, "t_pos", NULL);
+	assert_int_equal(*tu_count_destroyed(), destroyed + 1);
+	CHECK_CREATE_FAILS(EPROTO, "hpos", 64, 64, 8, 0, "t_pos", NULL);
+	assert_int_equal(*tu_count_destroyed(), destroyed + 2);
+	/* An error from the same create is still only an error. */
+	CHECK_CREATE_FAILS(EIO, "hpos", 64, 64, 0, 0, "t_pos", "fail=5");
+	assert_int_equal(*tu_count_destroyed(), destroyed + 2);
+	check_name_free("hpos");
+}
+
+/*
+ * put_bulk fails in the second batch of a populate (300 objects: batches
+ * of 256 and 44): objects of the first batch are in the handler already,
+ * so the pool can never be complete.
+ */
+static void check_halfput(const char *args, int err, int destroy)
+{
+	unsigned long destroyed = *tu_count_destroyed();
+
+	memset(&halfput, 0, sizeof(halfput));
+	CHECK_CREATE_FAILS(err, "halfput", 300, 64, 0, 0, "t_halfput", args);
+	/* populate_default passes the handler's error on. */
+	assert_int_equal(halfput.dflt, -err);
+	/* The second populate is refused with the same error, unplaced. */
+	assert_int_equal(halfput.again, -err);
+	assert_int_equal(halfput.put_calls, 2);
+	assert_int_equal(*tu_count_destroyed(), destroyed + destroy);
+	check_name_free("halfput");
+}
+
+static void test_populate_put_fails(void **state)
+{
+	(void)state;
+	/* create returns 0 anyway: it holds its state, destroy frees it. */
+	check_halfput("ok", EIO, 1);
+	check_halfput("pos ok", EPROTO, 1);
+	/* create returns the error: destroy is not called. */
+	check_halfput("err", EIO, 0);
+	check_halfput("pos err", EPROTO, 0);
 }
 
 /* Runs in a child: the address-space limit must not outlive the test. */
@@ -1185,6 +1314,36 @@ static void test_audit(void **state)
 	xp_mempool_free(mp);
 }
 
+/* A cache claiming more objects than its storage holds is caught. */
+static void test_audit_cache_overfull(void **state)
+{
+	struct xp_mempool *mp = mk_pool("overfull", 300, 64, 32, 0, NULL);
+	struct xp_mempool_cache *c;
+	void *objs[100], *obj;
+	uint32_t len;
+
+	(void)state;
+	/* Enough in hand that the counts stay within the pool size. */
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 100), 0);
+	assert_int_equal(xp_mempool_get(mp, &obj), 0);
+	c = xp_mempool_default_cache(mp);
+	assert_non_null(c);
+	len = c->len;
+	assert_true(len > 0 && len <= c->capacity);
+	assert_true(xp_mempool_avail_count(mp) + (c->capacity + 1 - len) <=
+		    mp->size);
+	c->len = c->capacity;
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	c->len = c->capacity + 1;
+	assert_int_equal(xp_mempool_audit(mp), -ERANGE);
+	c->len = len;
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	xp_mempool_put(mp, obj);
+	xp_mempool_put_bulk(mp, objs, 100);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+}
+
 static char *dump_to_string(const struct xp_mempool *mp, size_t *len)
 {
 	char *buf = NULL;
@@ -1436,6 +1595,9 @@ int main(void)
 		cmocka_unit_test(test_create_name),
 		cmocka_unit_test(test_create_eexist),
 		cmocka_unit_test(test_create_handler_errors),
+		cmocka_unit_test(test_create_n_limit),
+		cmocka_unit_test(test_create_positive),
+		cmocka_unit_test(test_populate_put_fails),
 		cmocka_unit_test(test_create_enomem),
 		cmocka_unit_test(test_single_object),
 		cmocka_unit_test(test_odd_sizes),
@@ -1453,6 +1615,7 @@ int main(void)
 		cmocka_unit_test(test_virt2phy_chunks),
 		cmocka_unit_test(test_virt2phy_handler),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_audit_cache_overfull),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_lookup_walk),
 		cmocka_unit_test(test_handler_name),

@@ -15,9 +15,10 @@
  *    xp_mempool_populate_default()) until the pool holds mp->size objects.
  *    Populate lays the objects out and puts them through put_bulk.  Return 0
  *    or a negative errno; on failure release everything taken (destroy is not
- *    called after a create that returned an error).  If create returns 0
- *    but placed fewer than mp->size objects, the core calls destroy and the
- *    pool creation fails with EPROTO.
+ *    called after a create that returned an error).  The core calls destroy
+ *    and fails the creation when create returns a positive value (EPROTO),
+ *    returns 0 but placed fewer than mp->size objects (EPROTO), or returns 0
+ *    after a populate failed (that populate's error).
  *  - destroy(mp): once, from xp_mempool_free(): release what create took.
  *  - get_bulk(mp, objs, n): a per-thread cache missed.  All @p n or nothing:
  *    0 or -ENOBUFS.  Called concurrently from several threads unless the pool

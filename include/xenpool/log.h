@@ -48,7 +48,7 @@ typedef void xp_log_cb_t(int level, const char *msg, void *arg);
  *
  * @param level XP_LOG_NONE (-1) to XP_LOG_DEBUG (7).  0 to 2 are syslog's
  *              emerg, alert and crit: valid, and above anything xenpool
- *              logs, so they silence it as XP_LOG_NONE does.
+ *              itself logs, so they silence the library's own messages.
  * @return 0, or -EINVAL if @p level is out of range (threshold unchanged).
  */
 XP_EXPORT int xp_log_set_level(int level);
@@ -77,8 +77,9 @@ XP_EXPORT int xp_log_level_parse(const char *name);
 XP_EXPORT void xp_log_set_callback(xp_log_cb_t *cb, void *arg);
 
 /**
- * Emit a message at @p level if the threshold allows.  Used by the library
- * and available to handlers, so that their messages follow the same rules.
+ * Emit a message at @p level (0 to 7) if the threshold allows; negative
+ * levels are always dropped.  Used by the library and available to
+ * handlers, so that their messages follow the same rules.
  */
 XP_EXPORT void xp_log(int level, const char *fmt, ...) XP_PRINTF(2, 3);
 

@@ -405,7 +405,8 @@ XP_EXPORT void xp_mempool_cache_free(struct xp_mempool_cache *cache);
  * Return every object of @p cache to @p mp.
  *
  * @return 0, or -EINVAL (@p cache or @p mp NULL), or the handler's put_bulk
- *         error (the cache then keeps the objects).
+ *         error (-EPROTO for a positive value; the cache then keeps the
+ *         objects).
  */
 XP_EXPORT int xp_mempool_cache_flush(struct xp_mempool_cache *cache,
 				     struct xp_mempool *mp);
