@@ -32,6 +32,32 @@
  *   XPSHIM_ABSENT=0|enoent|noerrno  Xen absent: the open functions fail
  *   XPSHIM_UNPRIVILEGED=0|1   xc_interface_open fails with EPERM (a domU)
  *   XPSHIM_LOG=0|1            print each shimmed call to stderr
+ * A value that does not parse is ignored with a warning.
+ *
+ * What the stand-ins do where Xen's headers leave it open (errno on failure):
+ *  - xengntshr_open, xengnttab_open, xc_interface_open: ENOENT or 0 when Xen
+ *    is absent; xc_interface_open: EPERM when unprivileged;
+ *  - a handle that is not open (closed, never opened, another kind): EBADF;
+ *    closing NULL succeeds; a handle closed with mappings leaves them (leaks);
+ *  - xengntshr_share_pages: EINVAL for count <= 0 or a reserved domid;
+ *    ENOSPC beyond the gntalloc limit or when the table is full; the pages
+ *    start zeroed; refs are the lowest free ones from 8;
+ *  - xengntshr_unshare: EINVAL unless address and count match one share
+ *    exactly (through any handle: on Linux it is munmap); a ref the grantee
+ *    still maps stays in use until the grantee unmaps it;
+ *  - xengnttab_map_grant_ref(s), xengnttab_map_domain_grant_refs: EINVAL for
+ *    count 0 or prot beyond PROT_READ|PROT_WRITE; ENOENT for a ref not in
+ *    use (reserved, free, beyond the table); EPERM for a ref granted to
+ *    another domain or PROT_WRITE on a read-only grant; nothing stays
+ *    mapped on failure;
+ *  - xengnttab_unmap: EINVAL unless address and count match one mapping
+ *    made through the same handle;
+ *  - xengnttab_set_max_grants: accepted and ignored (as on Linux);
+ *  - xc_gnttab_map_table_v1/_v2: EINVAL when the table has the other
+ *    version; table_frames * 4096 bytes, read-only, released by munmap;
+ *    entries carry GTF_permit_access, GTF_readonly, the grantee, the frame;
+ *  - xc_gnttab_query_size: nr_frames = max_nr_frames = table_frames;
+ *  - a domid of DOMID_SELF means self_domid; other reserved ids: EINVAL.
  */
 #ifndef XPSHIM_H
 #define XPSHIM_H
@@ -44,6 +70,14 @@ extern "C" {
 #endif
 
 #define XPSHIM_DOMID_SELF 0x7FF0u /* DOMID_SELF: resolves to self_domid */
+
+/*
+ * Where frame numbers start (the allocator adds a seeded offset below 8192
+ * and climbs from there): PV frames are machine frames, high in a large
+ * host; HVM frames are guest frames, low.  Tests can tell them apart.
+ */
+#define XPSHIM_PV_FRAME_BASE 0x200000u /* the MFN of 8 GiB */
+#define XPSHIM_HVM_FRAME_BASE 0x1000u  /* the GFN of 16 MiB */
 
 enum xpshim_contig {
 	XPSHIM_CONTIG_FULL,   /* every share or grant gets consecutive frames */
@@ -98,7 +132,8 @@ void xpshim_leaks(struct xpshim_leaks *out);
 int xpshim_no_leaks(void);
 
 /** Calls of shimmed function @p fn (e.g. "xengntshr_share_pages") since
- * the last reset; NULL: calls of all shimmed functions. */
+ * the last reset; NULL: calls of all shimmed functions.  A name the shim
+ * does not stand in for is a bug in the test: the program aborts. */
 unsigned long xpshim_calls(const char *fn);
 
 /**
@@ -117,7 +152,8 @@ int xpshim_ref_info(uint32_t granter, uint32_t ref, uint64_t *frame,
  * Make the @p nth call (1 = the next one) of shimmed function @p fn, or of
  * any shimmed function when @p fn is NULL, fail with errno @p err, in the
  * function's own convention (NULL or -1).  One pending fault at a time; a
- * reset or xpshim_fail_clear() removes it.
+ * reset or xpshim_fail_clear() removes it.  @p nth is at least 1 and @p fn
+ * one that the shim stands in for; anything else aborts the program.
  */
 void xpshim_fail_nth(const char *fn, unsigned long nth, int err);
 void xpshim_fail_clear(void);
