@@ -35,11 +35,14 @@ uint32_t xpx_self_domid(const struct xpx_args *a)
 	return XPX_DOMID_SELF;
 }
 
-/* The entry must be a full-page grant to @grantee. */
+/* The entry must be a full-page grant to @grantee.  A grantee of
+ * DOMID_SELF (map mode, own id unknown) accepts any: the mapping itself
+ * succeeded, so the grant was to us. */
 static int entry_ok(uint16_t flags, uint16_t domid, uint32_t grantee)
 {
 	return (flags & GTF_type_mask) == GTF_permit_access &&
-	       !(flags & GTF_sub_page) && domid == grantee;
+	       !(flags & GTF_sub_page) &&
+	       (grantee == XPX_DOMID_SELF || domid == grantee);
 }
 
 static int bad_entry(int version, uint32_t granter, uint32_t ref,

@@ -53,6 +53,7 @@ struct xpx_pool {
 	unsigned int chunks;
 	uint32_t granter;    /* whose grant table holds the refs */
 	int gref_frames;     /* as decided (args, or fallback) */
+	int published;       /* publish=FILE written: remove it at teardown */
 	struct xp_ring *ring;
 	/* virt2phy: bus address of each page from base, XP_BAD_PHYS in the
 	 * holes between segments. */

@@ -37,7 +37,7 @@ static void teardown(struct xpx_pool *p)
 {
 	unsigned int i;
 
-	if (p->args.publish != NULL && p->pages > 0)
+	if (p->published)
 		unlink(p->args.publish);
 	for (i = 0; i < p->nsegs; i++) {
 		struct xpx_segment *s = &p->segs[i];
@@ -397,7 +397,7 @@ static unsigned int copy_refs(const struct xpx_pool *p, uint32_t *refs,
 	return k;
 }
 
-static int publish(const struct xpx_pool *p)
+static int publish(struct xpx_pool *p)
 {
 	uint32_t *refs = malloc(p->pages * sizeof(*refs));
 	unsigned int i;
@@ -411,6 +411,7 @@ static int publish(const struct xpx_pool *p)
 	if (f == NULL) {
 		ret = err_or(EIO);
 	} else {
+		p->published = 1;
 		for (i = 0; i < p->pages; i++)
 			fprintf(f, "%s%u", i ? ":" : "", refs[i]);
 		fputc('\n', f);

@@ -27,10 +27,14 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
 int xc_interface_close(xc_interface *xch)
 {
 	struct xpshim_call c;
-	int rc = 0;
+	int rc = 0, ok, closed;
 
-	if (xpshim__begin(&c, XPSHIM_FN_XC_INTERFACE_CLOSE))
-		rc = xpshim__close(XPSHIM_XC, xch);
+	/* Like Xen's, close frees the handle even when it reports an error
+	 * (an injected fault included): the caller cannot retry it. */
+	ok = xpshim__begin(&c, XPSHIM_FN_XC_INTERFACE_CLOSE);
+	closed = xpshim__close(XPSHIM_XC, xch);
+	if (ok)
+		rc = closed;
 	return xpshim__end_int(&c, rc, "%p", (void *)xch);
 }
 

@@ -27,10 +27,13 @@ xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger,
 int xengntshr_close(xengntshr_handle *xgs)
 {
 	struct xpshim_call c;
-	int rc = 0;
+	int rc = 0, ok, closed;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_CLOSE))
-		rc = xpshim__close(XPSHIM_GNTSHR, xgs);
+	/* Close frees the handle even when it reports an error. */
+	ok = xpshim__begin(&c, XPSHIM_FN_GNTSHR_CLOSE);
+	closed = xpshim__close(XPSHIM_GNTSHR, xgs);
+	if (ok)
+		rc = closed;
 	return xpshim__end_int(&c, rc, "%p", (void *)xgs);
 }
 
@@ -74,10 +77,13 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 int xengnttab_close(xengnttab_handle *xgt)
 {
 	struct xpshim_call c;
-	int rc = 0;
+	int rc = 0, ok, closed;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_CLOSE))
-		rc = xpshim__close(XPSHIM_GNTTAB, xgt);
+	/* Close frees the handle even when it reports an error. */
+	ok = xpshim__begin(&c, XPSHIM_FN_GNTTAB_CLOSE);
+	closed = xpshim__close(XPSHIM_GNTTAB, xgt);
+	if (ok)
+		rc = closed;
 	return xpshim__end_int(&c, rc, "%p", (void *)xgt);
 }
 

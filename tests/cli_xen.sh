@@ -1,0 +1,142 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The xenpool command-line tool on the xen_dom0 handler, under the mock
+# hypervisor: make check puts the shim first in LD_LIBRARY_PATH and sets
+# top_builddir.  The tool knows nothing of the shim; the XPSHIM_* variables
+# configure it.  tools/xenpool is a libtool wrapper script: run it directly.
+set -eu
+
+: "${top_builddir:=.}"
+XENPOOL=$top_builddir/tools/xenpool
+
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+err=$tmp/err
+
+# run CMD...: run a command, keeping its stdout, stderr and exit status.
+run() {
+	status=0
+	"$@" >"$out" 2>"$err" || status=$?
+}
+
+# check DESC CMD...: the test DESC passes when CMD succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "ok - $desc"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $desc (exit status $status)"
+		sed 's/^/#   stdout: /' "$out"
+		sed 's/^/#   stderr: /' "$err"
+	fi
+}
+
+has() {
+	grep -Eq -e "$1" "$out"
+}
+
+# demo_ok HANDLER: the pool was served by HANDLER, the workload moved
+# objects, every object came back and the audit found nothing.
+demo_ok() {
+	[ "$status" -eq 0 ] &&
+		has "^handler +$1\$" &&
+		has '^throughput +[0-9]+\.[0-9]+ Mops/s total' &&
+		! has '^throughput +0\.00 ' &&
+		has '^in use +0$' &&
+		has '^audit +clean$'
+}
+
+# fallback_ok WHY: served by ring_mp_mc, and one line on stderr says that
+# xen_dom0 was unavailable and WHY.
+fallback_ok() {
+	demo_ok ring_mp_mc &&
+		[ "$(grep -c 'xen_dom0' "$err")" -eq 1 ] &&
+		grep 'xen_dom0' "$err" | grep -q 'xengntshr_open' &&
+		grep 'xen_dom0' "$err" | grep -q "$1"
+}
+
+# The reason given for a missing errno is not strerror(0).
+no_success() {
+	! grep -q 'Success' "$err"
+}
+
+# A failure to create the pool: status 1, a message matching RE, no report.
+create_fails() {
+	[ "$status" -eq 1 ] && grep -q -e "$1" "$err" && ! has '^handler '
+}
+
+demo() {
+	run env XENPOOL_LOG=warning "$@" "$XENPOOL" demo --handler xen_dom0 \
+		--seconds 1
+}
+
+# --- handlers -----------------------------------------------------------
+
+run "$XENPOOL" handlers
+check "handlers lists xen_dom0 with shared memory" \
+	has '^[ *] xen_dom0 +shared-mem$'
+
+# --- demo on the shim ---------------------------------------------------
+
+demo XPSHIM_CONTIG=none
+check "demo on xen_dom0, fragmented frames" demo_ok xen_dom0
+
+demo XPSHIM_CONTIG=full XPSHIM_MODE=hvm XPSHIM_GNTTAB_VERSION=2
+check "demo on xen_dom0, contiguous HVM frames, grant table v2" \
+	demo_ok xen_dom0
+
+run env XPSHIM_CONTIG=random XPSHIM_MAX_RUN=3 XPSHIM_SEED=5 \
+	XENPOOL_LOG=warning "$XENPOOL" demo --handler xen_dom0 -n 200 \
+	--elt-size 5000 --args peer=5,batch=16 --seconds 1
+check "demo on xen_dom0, objects above a page, short frame runs" \
+	demo_ok xen_dom0
+
+demo XPSHIM_UNPRIVILEGED=1
+check "demo on xen_dom0 unprivileged (grant-DMA addresses)" demo_ok xen_dom0
+
+run env XENPOOL_LOG=warning "$XENPOOL" demo --handler xen_dom0 --debug \
+	--args frames=gref --seconds 1
+check "demo on xen_dom0 in debug mode, frames=gref" demo_ok xen_dom0
+
+# --- Xen absent ---------------------------------------------------------
+
+run env XPSHIM_ABSENT=enoent XENPOOL_LOG=notice "$XENPOOL" demo \
+	--handler xen_dom0 --seconds 1
+check "Xen absent (ENOENT): ring_mp_mc serves, and says why" \
+	fallback_ok 'No such file or directory'
+
+run env XPSHIM_ABSENT=noerrno XENPOOL_LOG=notice "$XENPOOL" demo \
+	--handler xen_dom0 --seconds 1
+check "Xen absent (no errno): ring_mp_mc serves, and says why" \
+	fallback_ok 'xen_dom0'
+check "Xen absent (no errno): the reason is not 'Success'" no_success
+
+run env XPSHIM_ABSENT=enoent XENPOOL_DEFAULT_HANDLER=xen_dom0 \
+	XENPOOL_LOG=notice "$XENPOOL" demo --seconds 1
+check "default handler xen_dom0, Xen absent: ring_mp_mc serves" \
+	fallback_ok 'No such file or directory'
+
+# --- failures -----------------------------------------------------------
+
+demo XPSHIM_LIMIT=8
+check "the gntalloc limit is reported with its file" \
+	create_fails '/sys/module/xen_gntalloc/parameters/limit'
+
+run env XENPOOL_LOG=warning "$XENPOOL" demo --handler xen_dom0 \
+	--args bogus=1 --seconds 1
+check "an unknown handler argument is reported" create_fails bogus
+
+run env XPSHIM_ABSENT=enoent XENPOOL_LOG=warning "$XENPOOL" demo \
+	--handler xen_dom0 --args peer=abc --seconds 1
+check "a bad handler argument is reported even without Xen" \
+	create_fails peer
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
