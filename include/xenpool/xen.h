@@ -44,7 +44,11 @@
  *   frames=grant-table|gref   source of bus addresses (default grant-table,
  *                     falling back to gref when the table cannot be read)
  *   self=DOMID        this domain's id (default: 0 when
- *                     /proc/xen/capabilities says control_d, else DOMID_SELF)
+ *                     /proc/xen/capabilities says control_d, else DOMID_SELF,
+ *                     which libxenctrl resolves; in map mode an unknown id
+ *                     means the grantee of the guest's entries is not
+ *                     checked: the mapping succeeding already shows the
+ *                     grants are to this domain)
  *   batch=N           pages per share call (default 256)
  *   max_pages=N       share mode: give up past N pages (default: four times
  *                     what the objects need if all frames were contiguous,
