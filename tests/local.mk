@@ -32,11 +32,11 @@ if XP_TSAN
 AM_TESTS_ENVIRONMENT += XP_TEST_SCALE=0.2; export XP_TEST_SCALE;
 endif
 
-tests_test_ring_SOURCES = tests/test_ring.c
+tests_test_ring_SOURCES = tests/test_ring.c tests/testutil.h
 tests_test_ring_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_ring_LDADD = $(XP_TEST_LDADD)
 
-tests_test_ring_mt_SOURCES = tests/test_ring_mt.c
+tests_test_ring_mt_SOURCES = tests/test_ring_mt.c tests/testutil.h
 tests_test_ring_mt_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_ring_mt_LDADD = $(XP_TEST_LDADD)
 
@@ -56,7 +56,7 @@ tests_test_debug_SOURCES = tests/test_debug.c tests/testutil.h
 tests_test_debug_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_debug_LDADD = $(XP_TEST_LDADD)
 
-tests_test_log_SOURCES = tests/test_log.c
+tests_test_log_SOURCES = tests/test_log.c tests/testutil.h
 tests_test_log_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_log_LDADD = $(XP_TEST_LDADD)
 

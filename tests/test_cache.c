@@ -29,21 +29,6 @@
 
 #define S 16 /* cache size of the policy tests */
 
-static struct xp_mempool *mk_pool(const char *name, unsigned int n,
-				  size_t elt_size, unsigned int cache_size,
-				  unsigned int flags, const char *handler)
-{
-	struct xp_mempool *mp;
-
-	errno = 0;
-	mp = xp_mempool_create_ex(name, n, elt_size, cache_size, 0, NULL, NULL,
-				  flags, handler, NULL);
-	if (mp == NULL)
-		print_error("create %s: %s\n", name, strerror(errno));
-	assert_non_null(mp);
-	return mp;
-}
-
 /* Every object is free and comes back exactly once; then free the pool. */
 static void finish_pool(struct xp_mempool *mp)
 {
@@ -152,6 +137,8 @@ static int group_setup(void **state)
 
 /* ---- policy ---------------------------------------------------------- */
 
+#define POL_N 40
+
 /*
  * The policy script runs against this thread's cache (uc NULL: the
  * xp_mempool_get_bulk/put_bulk entry points) or a user-owned one.
@@ -161,6 +148,9 @@ struct pol {
 	struct xp_mempool_cache *uc;
 	struct xp_mempool_cache *c; /* the cache under test */
 	struct tu_count_stats st;   /* at the last pol_step() */
+	/* Objects in hand: o[0..h).  One spare for a get that must fail. */
+	void *o[POL_N + 1];
+	unsigned int h;
 };
 
 static int pol_get(struct pol *p, void **objs, unsigned int n)
@@ -221,7 +211,22 @@ static void pol_check_avail(struct pol *p)
 	assert_int_equal(xp_mempool_avail_count(p->mp), want);
 }
 
-#define POL_N 40
+/* Get @n more objects into hand; the get's result. */
+static int pol_take(struct pol *p, unsigned int n)
+{
+	int ret = pol_get(p, p->o + p->h, n);
+
+	if (ret == 0)
+		p->h += n;
+	return ret;
+}
+
+/* Put back the last @n objects taken. */
+static void pol_give(struct pol *p, unsigned int n)
+{
+	p->h -= n;
+	pol_put(p, p->o + p->h, n);
+}
 
 /*
  * A fresh pool of POL_N objects on "tu_count", with this thread's cache of
@@ -230,8 +235,8 @@ static void pol_check_avail(struct pol *p)
 static void pol_begin(struct pol *p, int user)
 {
 	memset(p, 0, sizeof(*p));
-	p->mp = mk_pool(user ? "pol_user" : "pol_thread", POL_N, 64,
-			user ? 0 : S, 0, TU_COUNT_HANDLER);
+	p->mp = tu_mk_pool(user ? "pol_user" : "pol_thread", POL_N, 64,
+			   user ? 0 : S, 0, TU_COUNT_HANDLER);
 	if (user) {
 		p->uc = xp_mempool_cache_create(S);
 		assert_non_null(p->uc);
@@ -250,15 +255,11 @@ static void pol_begin(struct pol *p, int user)
 	p->st = tu_count_stats(p->mp);
 }
 
-/* Give back @h objects in hand, then check the pool and free it. */
-static void pol_end(struct pol *p, void **o, unsigned int h)
+/* Give back the objects in hand, then check the pool and free it. */
+static void pol_end(struct pol *p)
 {
-	unsigned int b;
-
-	for (; h > 0; h -= b) {
-		b = h < S ? h : S;
-		pol_put(p, o + h - b, b);
-	}
+	while (p->h > 0)
+		pol_give(p, p->h < S ? p->h : S);
 	if (p->uc != NULL) {
 		assert_int_equal(xp_mempool_cache_flush(p->uc, p->mp), 0);
 		assert_int_equal(p->uc->len, 0);
@@ -272,42 +273,35 @@ static void pol_end(struct pol *p, void **o, unsigned int h)
 static void policy_gets(int user)
 {
 	struct pol p;
-	void *o[POL_N];
-	unsigned int h = 0; /* in hand: o[0..h) */
 	struct delta d;
 
 	pol_begin(&p, user);
 	/* A miss takes what is needed plus S: S remain. */
-	assert_int_equal(pol_get(&p, o + h, 1), 0);
-	h += 1;
+	assert_int_equal(pol_take(&p, 1), 0);
 	ASSERT_DELTA(&p, 1, 1 + S, 0, 0);
 	assert_int_equal(p.c->len, S);
 	pol_check_avail(&p);
 
 	/* A hit does not reach the handler. */
-	assert_int_equal(pol_get(&p, o + h, S), 0);
-	h += S;
+	assert_int_equal(pol_take(&p, S), 0);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, 0);
 
 	/* The handler holds 23: it cannot give 10 + S, so exactly 10. */
 	assert_int_equal(tu_count_held(p.mp), 23);
-	assert_int_equal(pol_get(&p, o + h, 10), 0);
-	h += 10;
+	assert_int_equal(pol_take(&p, 10), 0);
 	ASSERT_DELTA(&p, 1, 10, 0, 0);
 	assert_int_equal(p.c->len, 0);
-	assert_int_equal(pol_get(&p, o + h, 5), 0);
-	h += 5;
+	assert_int_equal(pol_take(&p, 5), 0);
 	ASSERT_DELTA(&p, 1, 5, 0, 0);
 	assert_int_equal(p.c->len, 0);
 	assert_int_equal(tu_count_held(p.mp), 8);
 
 	/* Two in the cache, eight in the handler: 11 is too many. */
-	h -= 2;
-	pol_put(&p, o + h, 2);
+	pol_give(&p, 2);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, 2);
-	assert_int_equal(pol_get(&p, o + h, 11), -ENOBUFS);
+	assert_int_equal(pol_take(&p, 11), -ENOBUFS);
 	assert_int_equal(p.c->len, 2);
 	assert_int_equal(tu_count_held(p.mp), 8);
 	/* The handler may have been asked, and refused. */
@@ -317,85 +311,71 @@ static void policy_gets(int user)
 	pol_check_avail(&p);
 
 	/* Exactly what is missing. */
-	assert_int_equal(pol_get(&p, o + h, 10), 0);
-	h += 10;
+	assert_int_equal(pol_take(&p, 10), 0);
 	ASSERT_DELTA(&p, 1, 8, 0, 0);
 	assert_int_equal(p.c->len, 0);
-	assert_int_equal(h, POL_N);
+	assert_int_equal(p.h, POL_N);
 	assert_int_equal(xp_mempool_avail_count(p.mp), 0);
-	assert_int_equal(pol_get(&p, o, 1), -ENOBUFS);
-	pol_end(&p, o, h);
+	assert_int_equal(pol_take(&p, 1), -ENOBUFS);
+	pol_end(&p);
 }
 
 /* Puts: kept up to 1.5 S, then flushed down so that S remain. */
 static void policy_puts(int user)
 {
 	struct pol p;
-	void *o[POL_N];
-	unsigned int h;
 
 	pol_begin(&p, user);
 	/* More than S goes to the handler (the cache is empty). */
-	assert_int_equal(pol_get(&p, o, POL_N), 0);
-	h = POL_N;
+	assert_int_equal(pol_take(&p, POL_N), 0);
 	ASSERT_DELTA(&p, 1, POL_N, 0, 0);
 	assert_int_equal(p.c->len, 0);
 
-	h -= S;
-	pol_put(&p, o + h, S);
-	h -= S / 2;
-	pol_put(&p, o + h, S / 2);
+	pol_give(&p, S);
+	pol_give(&p, S / 2);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, S * 3 / 2);
 	pol_check_avail(&p);
 
 	/* One more flushes it down so that S remain after the put. */
-	h -= 1;
-	pol_put(&p, o + h, 1);
+	pol_give(&p, 1);
 	ASSERT_DELTA(&p, 0, 0, 1, S / 2 + 1);
 	assert_int_equal(p.c->len, S);
-	h -= S - 1;
-	pol_put(&p, o + h, S - 1);
+	pol_give(&p, S - 1);
 	ASSERT_DELTA(&p, 0, 0, 1, S - 1);
 	assert_int_equal(p.c->len, S);
-	assert_int_equal(h, 0);
+	assert_int_equal(p.h, 0);
 	assert_int_equal(tu_count_held(p.mp), POL_N - S);
 	pol_check_avail(&p);
-	pol_end(&p, o, h);
+	pol_end(&p);
 }
 
 /* Bulks of more than S go to the handler. */
 static void policy_big(int user)
 {
 	struct pol p;
-	void *o[POL_N];
 	struct delta d;
-	unsigned int h;
 
 	pol_begin(&p, user);
-	assert_int_equal(pol_get(&p, o, POL_N), 0);
-	h = POL_N;
-	h -= 8;
-	pol_put(&p, o + h, 8);
+	assert_int_equal(pol_take(&p, POL_N), 0);
+	pol_give(&p, 8);
 	ASSERT_DELTA(&p, 1, POL_N, 0, 0);
 	assert_int_equal(p.c->len, 8);
 
 	/* Would not fit below the threshold: straight to the handler. */
-	h -= S + 1;
-	pol_put(&p, o + h, S + 1);
+	pol_give(&p, S + 1);
 	ASSERT_DELTA(&p, 0, 0, 1, S + 1);
 	assert_int_equal(p.c->len, 8);
 	pol_check_avail(&p);
 
 	/* The handler serves it; the cache may only help. */
-	assert_int_equal(pol_get(&p, o + h, S + 1), 0);
-	h += S + 1;
+	assert_int_equal(pol_take(&p, S + 1), 0);
 	d = pol_step(&p);
 	assert_true(d.gets > 0);
 	assert_true(p.c->len <= 8);
 	assert_int_equal(d.got + (8 - p.c->len), S + 1);
 	pol_check_avail(&p);
-	pol_end(&p, o, h);
+	pol_end(&p);
 }
 
 /*
@@ -406,39 +386,32 @@ static void policy_big(int user)
 static void policy_big_direct(int user)
 {
 	struct pol p;
-	void *o[POL_N];
-	unsigned int h;
 
 	pol_begin(&p, user);
-	assert_int_equal(pol_get(&p, o, POL_N), 0);
-	h = POL_N;
+	assert_int_equal(pol_take(&p, POL_N), 0);
 	ASSERT_DELTA(&p, 1, POL_N, 0, 0);
 
 	/* S + 1 fits below 1.5 S in the empty cache: cached. */
-	h -= S + 1;
-	pol_put(&p, o + h, S + 1);
+	pol_give(&p, S + 1);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, S + 1);
 
 	/* Another S + 1 does not fit: to the handler, cache unchanged. */
-	h -= S + 1;
-	pol_put(&p, o + h, S + 1);
+	pol_give(&p, S + 1);
 	ASSERT_DELTA(&p, 0, 0, 1, S + 1);
 	assert_int_equal(p.c->len, S + 1);
 
 	/* The cache holds S + 1: it serves a get of S + 1. */
-	assert_int_equal(pol_get(&p, o + h, S + 1), 0);
-	h += S + 1;
+	assert_int_equal(pol_take(&p, S + 1), 0);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, 0);
 
 	/* Now it cannot: straight from the handler, no refill. */
-	assert_int_equal(pol_get(&p, o + h, S + 1), 0);
-	h += S + 1;
+	assert_int_equal(pol_take(&p, S + 1), 0);
 	ASSERT_DELTA(&p, 1, S + 1, 0, 0);
 	assert_int_equal(p.c->len, 0);
-	assert_int_equal(h, POL_N);
-	pol_end(&p, o, h);
+	assert_int_equal(p.h, POL_N);
+	pol_end(&p);
 }
 
 static void test_policy_thread_cache(void **state)
@@ -509,8 +482,8 @@ static void *take_all_thread(void *arg)
 
 static void test_thread_exit_flush(void **state)
 {
-	struct xp_mempool *mp = mk_pool("exitflush", 256, 64, S, 0,
-					TU_COUNT_HANDLER);
+	struct xp_mempool *mp = tu_mk_pool("exitflush", 256, 64, S, 0,
+					   TU_COUNT_HANDLER);
 	struct fresh_arg a = { .mp = mp, .take = 100 };
 	void *objs[256];
 
@@ -580,7 +553,7 @@ static void test_pool_freed_before_thread_exit(void **state)
 	assert_int_equal(sem_init(&o.go, 0, 0), 0);
 	assert_int_equal(sem_init(&o.done, 0, 0), 0);
 	assert_int_equal(pthread_create(&th, NULL, outlive_thread, &o), 0);
-	o.mp = mk_pool("outlive1", 100, 64, S, 0, TU_COUNT_HANDLER);
+	o.mp = tu_mk_pool("outlive1", 100, 64, S, 0, TU_COUNT_HANDLER);
 	sem_post(&o.go);
 	while (sem_wait(&o.done) != 0)
 		;
@@ -588,7 +561,7 @@ static void test_pool_freed_before_thread_exit(void **state)
 	/* Objects sit in the thread's cache; the pool goes anyway. */
 	assert_true(tu_count_held(o.mp) < 100);
 	xp_mempool_free(o.mp);
-	o.mp = mk_pool("outlive2", 100, 64, S, 0, TU_COUNT_HANDLER);
+	o.mp = tu_mk_pool("outlive2", 100, 64, S, 0, TU_COUNT_HANDLER);
 	sem_post(&o.go);
 	while (sem_wait(&o.done) != 0)
 		;
@@ -605,7 +578,7 @@ static void test_pool_freed_before_thread_exit(void **state)
 /* Many threads in turn: slots are reused, every exit flushes. */
 static void test_thread_churn(void **state)
 {
-	struct xp_mempool *mp = mk_pool("churn", 200, 64, S, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("churn", 200, 64, S, 0, NULL);
 	struct fresh_arg a = { .mp = mp, .take = 3 * S };
 	unsigned int i, rounds = XP_MEMPOOL_MAX_THREADS + 100;
 
@@ -652,8 +625,8 @@ static void *get_only_thread(void *arg)
  */
 static void test_sp_put_exit_orphans(void **state)
 {
-	struct xp_mempool *mp = mk_pool("orphans", ORPH_N, 64, S,
-					XP_MEMPOOL_F_SP_PUT, "t_sp_count");
+	struct xp_mempool *mp = tu_mk_pool("orphans", ORPH_N, 64, S,
+					   XP_MEMPOOL_F_SP_PUT, "t_sp_count");
 	struct getter_arg a = { .mp = mp };
 	struct tu_count_stats st0, st;
 	void *all[ORPH_N + 1];
@@ -709,8 +682,8 @@ static void test_sp_put_exit_orphans(void **state)
 /* Without the flag, the exiting thread itself puts its cache back. */
 static void test_exit_flush_puts(void **state)
 {
-	struct xp_mempool *mp = mk_pool("exitput", ORPH_N, 64, S, 0,
-					"t_sp_count");
+	struct xp_mempool *mp = tu_mk_pool("exitput", ORPH_N, 64, S, 0,
+					   "t_sp_count");
 	struct getter_arg a = { .mp = mp };
 	struct tu_count_stats st0, st;
 
@@ -816,8 +789,8 @@ static void run_sp_exit_stress(const char *handler)
 	assert_non_null(x);
 	assert_non_null(all);
 	sp_reset();
-	x->mp = mk_pool("spexit", SPX_N, 64, SPX_CACHE, XP_MEMPOOL_F_SP_PUT,
-			handler);
+	x->mp = tu_mk_pool("spexit", SPX_N, 64, SPX_CACHE, XP_MEMPOOL_F_SP_PUT,
+			   handler);
 	pthread_mutex_init(&x->lock, NULL);
 	tu_objset_init(&set, x->mp);
 	/* The main thread does not touch the pool while the putter runs. */
@@ -902,7 +875,7 @@ static void test_thread_slots(void **state)
 
 	(void)state;
 	assert_non_null(th);
-	cr.mp = mk_pool("crowd", CROWD * (S + 1), 64, S, 0, NULL);
+	cr.mp = tu_mk_pool("crowd", CROWD * (S + 1), 64, S, 0, NULL);
 	/* Slots other threads may take: all but slot 0 and ours, if any. */
 	slots = XP_MEMPOOL_MAX_THREADS - 1 - (xp__thread_slot != 0);
 	assert_int_equal(pthread_barrier_init(&cr.bar, NULL, CROWD), 0);
@@ -966,8 +939,8 @@ static void test_user_cache_create(void **state)
 /* A NULL cache goes straight to the handler, whatever the pool's cache. */
 static void test_generic_null_cache(void **state)
 {
-	struct xp_mempool *mp = mk_pool("nullcache", 64, 64, S, 0,
-					TU_COUNT_HANDLER);
+	struct xp_mempool *mp = tu_mk_pool("nullcache", 64, 64, S, 0,
+					   TU_COUNT_HANDLER);
 	struct pol p = { .mp = mp };
 	void *o[40], *more[25];
 	unsigned int i;
@@ -991,7 +964,8 @@ static void test_generic_null_cache(void **state)
 
 static void test_user_cache_flush(void **state)
 {
-	struct xp_mempool *mp = mk_pool("uflush", 100, 64, 0, 0, "t_putfail");
+	struct xp_mempool *mp = tu_mk_pool("uflush", 100, 64, 0, 0,
+					   "t_putfail");
 	struct xp_mempool_cache *c = xp_mempool_cache_create(S);
 	void *o[30];
 	unsigned int len;
@@ -1068,14 +1042,6 @@ static int tag_ok(const void *obj, uint64_t tag)
 	memcpy(&a, obj, sizeof(a));
 	memcpy(&b, (const char *)obj + ELT - sizeof(b), sizeof(b));
 	return a == tag && b == tag;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 enum cmode {
@@ -1243,7 +1209,7 @@ static void *mixed_thread(void *arg)
 		*w->baton_n = 0;
 	}
 	for (i = 0; i < w->ops; i++) {
-		uint64_t r = rnd(&w->rng);
+		uint64_t r = tu_xorshift64(&w->rng);
 		unsigned int b = 1 + (r >> 8) % w->maxbulk;
 
 		if (w->count + b <= FIFO && (w->count == 0 || (r & 1)))
@@ -1304,8 +1270,8 @@ static void run_mixed_bulk(const char *handler, unsigned int n,
 			   unsigned int nthreads, unsigned long ops,
 			   unsigned int maxbulk)
 {
-	struct xp_mempool *mp = mk_pool("mixed", n, ELT, cache_size, 0,
-					handler);
+	struct xp_mempool *mp = tu_mk_pool("mixed", n, ELT, cache_size, 0,
+					   handler);
 	struct worker *w = calloc(nthreads, sizeof(*w));
 	struct tu_objset set;
 	unsigned int i;
@@ -1361,8 +1327,8 @@ static void test_mt_mp_mc(void **state)
 static void run_relay(const char *handler, unsigned int cache_size,
 		      unsigned int flags, enum cmode mode, unsigned long ops)
 {
-	struct xp_mempool *mp = mk_pool("relay", 1000, ELT, cache_size, flags,
-					handler);
+	struct xp_mempool *mp = tu_mk_pool("relay", 1000, ELT, cache_size,
+					   flags, handler);
 	struct worker *w = calloc(4, sizeof(*w));
 	struct held baton[FIFO];
 	unsigned int baton_n = 0, i;
@@ -1463,7 +1429,7 @@ static void *getter_thread(void *arg)
 
 	w_start(w);
 	for (i = 0; i < w->ops;) {
-		unsigned int b = 1 + (rnd(&w->rng) >> 8) % MAXBULK;
+		unsigned int b = 1 + (tu_xorshift64(&w->rng) >> 8) % MAXBULK;
 
 		int kept = w_take(w, b, 0);
 
@@ -1508,7 +1474,8 @@ static void *putter_thread(void *arg)
 		}
 		/* Keep objects a while, but let go when nothing arrives. */
 		if (w->count > FIFO / 2 || n == 0) {
-			unsigned int b = 1 + (rnd(&w->rng) >> 8) % MAXBULK;
+			unsigned int b =
+				1 + (tu_xorshift64(&w->rng) >> 8) % MAXBULK;
 
 			w_give(w, b < w->count ? b : w->count);
 		}
@@ -1528,8 +1495,8 @@ static void run_handoff(const char *handler, unsigned int cache_size,
 			unsigned int np, unsigned long ops)
 {
 	unsigned int n = 2000;
-	struct xp_mempool *mp = mk_pool("handoff", n, ELT, cache_size, flags,
-					handler);
+	struct xp_mempool *mp = tu_mk_pool("handoff", n, ELT, cache_size, flags,
+					   handler);
 	struct worker *w = calloc(ng + np, sizeof(*w));
 	struct hq *q = calloc(np, sizeof(*q));
 	struct tu_objset set;

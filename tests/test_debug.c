@@ -131,6 +131,27 @@ static void check_free_objs(struct xp_mempool *mp, unsigned int expect,
 	free(objs);
 }
 
+/* Take an object and put it back twice: only the first put is accepted. */
+static void put_back_twice(struct xp_mempool *mp)
+{
+	void *obj;
+
+	assert_int_equal(xp_mempool_get(mp, &obj), 0);
+	put_accepted(mp, obj);
+	put_refused(mp, obj);
+}
+
+/*
+ * @n double puts counted so far, the audit reports them, and each object
+ * is still free exactly once.
+ */
+static void check_double_puts(struct xp_mempool *mp, uint64_t n)
+{
+	assert_stats(mp, n, 0, 0);
+	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
+	check_free_objs(mp, N_OBJS, NULL);
+}
+
 static void test_clean_use(void **state)
 {
 	struct xp_mempool *mp = debug_pool("dbg_clean", ELT_SIZE, 0);
@@ -158,23 +179,16 @@ static void test_double_put(void **state)
 {
 	struct xp_mempool *mp = debug_pool("dbg_double", ELT_SIZE, 0);
 	struct tu_objset s;
-	void *obj;
 
 	(void)state;
 	/* An object that was never taken. */
 	tu_objset_init(&s, mp);
 	put_refused(mp, s.objs[0]);
-	assert_stats(mp, 1, 0, 0);
-	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
-	check_free_objs(mp, N_OBJS, NULL);
+	check_double_puts(mp, 1);
 
 	/* An object put back twice. */
-	assert_int_equal(xp_mempool_get(mp, &obj), 0);
-	put_accepted(mp, obj);
-	put_refused(mp, obj);
-	assert_stats(mp, 2, 0, 0);
-	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
-	check_free_objs(mp, N_OBJS, NULL);
+	put_back_twice(mp);
+	check_double_puts(mp, 2);
 	tu_objset_fini(&s);
 	xp_mempool_free(mp);
 }
@@ -190,9 +204,7 @@ static void test_double_put_in_one_bulk(void **state)
 	xp_mempool_put_bulk(mp, objs, 3);
 	assert_int_equal(xp_mempool_avail_count(mp), N_OBJS);
 	assert_non_null(strstr(logged.text, mp->name));
-	assert_stats(mp, 1, 0, 0);
-	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
-	check_free_objs(mp, N_OBJS, NULL);
+	check_double_puts(mp, 1);
 	xp_mempool_free(mp);
 }
 
@@ -342,9 +354,7 @@ static void test_cache_bypassed(void **state)
 	assert_int_equal(uc->len, 0);
 	assert_int_equal(xp_mempool_avail_count(mp), N_OBJS);
 	assert_non_null(strstr(logged.text, mp->name));
-	assert_stats(mp, 2, 0, 0);
-	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
-	check_free_objs(mp, N_OBJS, NULL);
+	check_double_puts(mp, 2);
 	xp_mempool_cache_free(uc);
 	xp_mempool_free(mp);
 }
@@ -352,7 +362,6 @@ static void test_cache_bypassed(void **state)
 static void test_env_debug(void **state)
 {
 	struct xp_mempool *mp, *plain;
-	void *obj;
 
 	(void)state;
 	assert_int_equal(setenv("XENPOOL_DEBUG", "1", 1), 0);
@@ -362,12 +371,8 @@ static void test_env_debug(void **state)
 	assert_non_null(mp);
 	assert_true(mp->flags & XP_MEMPOOL_F_DEBUG);
 	assert_null(xp_mempool_default_cache(mp));
-	assert_int_equal(xp_mempool_get(mp, &obj), 0);
-	put_accepted(mp, obj);
-	put_refused(mp, obj);
-	assert_stats(mp, 1, 0, 0);
-	assert_int_equal(xp_mempool_audit(mp), -EILSEQ);
-	check_free_objs(mp, N_OBJS, NULL);
+	put_back_twice(mp);
+	check_double_puts(mp, 1);
 
 	/* Read at creation: a pool created without it is not in debug mode. */
 	plain = xp_mempool_create("dbg_env_off", N_OBJS, ELT_SIZE, 4, 0, NULL,

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,7 +26,7 @@
 #endif
 #include <xenpool/xenpool.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "testutil.h"
 
 #define CHILD_MODE "--print-level"
 #define CHILD_MODE_SET "--set-then-print-level"
@@ -76,16 +75,6 @@ static void vlog_wrapper(int level, const char *fmt, ...)
 
 /* ---- capturing stderr and running this program again ---------------- */
 
-static void slurp(FILE *f, char *buf, size_t size)
-{
-	size_t n;
-
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
 /* Redirect fd 2 to a temporary file; returns the saved fd 2. */
 static int stderr_capture(FILE **f)
 {
@@ -106,7 +95,7 @@ static void stderr_release(int saved, FILE *f, char *buf, size_t size)
 	fflush(stderr);
 	assert_int_equal(dup2(saved, 2), 2);
 	close(saved);
-	slurp(f, buf, size);
+	tu_slurp(f, buf, size);
 }
 
 /*
@@ -116,36 +105,13 @@ static void stderr_release(int saved, FILE *f, char *buf, size_t size)
 static int run_self(const char *mode, const char *env, char *err,
 		    size_t errsz)
 {
-	char exe[PATH_MAX], out[64];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	FILE *fo = tmpfile(), *fe = tmpfile();
-	int status, level;
-	pid_t pid;
+	const struct tu_env var = {"XENPOOL_LOG", env};
+	char out[64];
+	int level;
 
-	assert_true(len > 0);
-	exe[len] = '\0';
-	assert_non_null(fo);
-	assert_non_null(fe);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char *argv[] = {exe, (char *)mode, NULL};
-
-		if (dup2(fileno(fo), 1) < 0 || dup2(fileno(fe), 2) < 0)
-			_exit(126);
-		if (env != NULL)
-			setenv("XENPOOL_LOG", env, 1);
-		else
-			unsetenv("XENPOOL_LOG");
-		execv(exe, argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	slurp(fo, out, sizeof(out));
-	slurp(fe, err, errsz);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(tu_run_self(mode, &var, 1, out, sizeof(out), err,
+				     errsz),
+			 0);
 	assert_int_equal(sscanf(out, "level=%d\n", &level), 1);
 	return level;
 }

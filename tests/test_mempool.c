@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <xenpool/xenpool.h>
@@ -34,30 +32,6 @@ static size_t pool_align(const struct xp_mempool *mp)
 static size_t obj_need(const struct xp_mempool *mp)
 {
 	return mp->elt_size + ((mp->flags & XP_MEMPOOL_F_DEBUG) ? 8 : 0);
-}
-
-static struct xp_mempool *mk_pool_args(const char *name, unsigned int n,
-				       size_t elt_size, unsigned int cache_size,
-				       unsigned int flags, const char *handler,
-				       const char *args)
-{
-	struct xp_mempool *mp;
-
-	errno = 0;
-	mp = xp_mempool_create_ex(name, n, elt_size, cache_size, 0, NULL, NULL,
-				  flags, handler, args);
-	if (mp == NULL)
-		print_error("create %s: %s\n", name, strerror(errno));
-	assert_non_null(mp);
-	return mp;
-}
-
-static struct xp_mempool *mk_pool(const char *name, unsigned int n,
-				  size_t elt_size, unsigned int cache_size,
-				  unsigned int flags, const char *handler)
-{
-	return mk_pool_args(name, n, elt_size, cache_size, flags, handler,
-			    NULL);
 }
 
 /* ---- chunks recorded by populate, through mem_iter ------------------ */
@@ -455,7 +429,7 @@ static void check_name_free(const char *name)
 	struct xp_mempool *mp;
 
 	TU_ASSERT_NO_POOL(name);
-	mp = mk_pool(name, 8, 64, 0, 0, NULL);
+	mp = tu_mk_pool(name, 8, 64, 0, 0, NULL);
 	assert_ptr_equal(xp_mempool_lookup(name), mp);
 	xp_mempool_free(mp);
 	TU_ASSERT_NO_POOL(name);
@@ -508,8 +482,8 @@ static void test_create_limits_ok(void **state)
 	struct xp_mempool *mp;
 
 	(void)state;
-	mp = mk_pool("cache_max", 2048, 64, XP_MEMPOOL_CACHE_MAX_SIZE,
-		     XP_MEMPOOL_F_MASK & ~XP_MEMPOOL_F_DEBUG, NULL);
+	mp = tu_mk_pool("cache_max", 2048, 64, XP_MEMPOOL_CACHE_MAX_SIZE,
+			XP_MEMPOOL_F_MASK & ~XP_MEMPOOL_F_DEBUG, NULL);
 	assert_int_equal(mp->cache_size, XP_MEMPOOL_CACHE_MAX_SIZE);
 	tu_check_all_free(mp);
 	xp_mempool_free(mp);
@@ -531,7 +505,7 @@ static void test_create_name(void **state)
 	CHECK_CREATE_FAILS(ENAMETOOLONG, name, 8, 64, 0, 0, NULL, NULL);
 	/* The longest name that fits. */
 	name[XP_MEMPOOL_NAMESIZE - 1] = '\0';
-	mp = mk_pool(name, 8, 64, 0, 0, NULL);
+	mp = tu_mk_pool(name, 8, 64, 0, 0, NULL);
 	assert_string_equal(mp->name, name);
 	assert_ptr_equal(xp_mempool_lookup(name), mp);
 	xp_mempool_free(mp);
@@ -544,7 +518,7 @@ static void test_create_eexist(void **state)
 	void *obj;
 
 	(void)state;
-	mp = mk_pool("dup", 8, 64, 0, 0, NULL);
+	mp = tu_mk_pool("dup", 8, 64, 0, 0, NULL);
 	assert_int_equal(xp_mempool_get(mp, &obj), 0);
 	CHECK_CREATE_FAILS(EEXIST, "dup", 8, 64, 0, 0, NULL, NULL);
 	CHECK_CREATE_FAILS(EEXIST, "dup", 16, 32, 4, 0, TU_COUNT_HANDLER,
@@ -652,53 +626,40 @@ static void test_populate_put_fails(void **state)
 	check_halfput("pos err", EPROTO, 0);
 }
 
-/* Runs in a child: the address-space limit must not outlive the test. */
+/* test_create_enomem provokes a failed allocation. */
+TU_SANITIZERS_MAY_RETURN_NULL()
+
+/*
+ * In a child: a pool too big for the address-space limit fails with
+ * ENOMEM and leaves nothing behind, and a small one still works.
+ */
 static int child_enomem(void)
 {
-	struct rlimit rl;
-	unsigned long pages = 0;
 	struct xp_mempool *mp;
-	FILE *f = fopen("/proc/self/statm", "r");
 
-	if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+	if (tu_limit_address_space(256ul << 20) != 0)
 		return 2;
-	fclose(f);
-	rl.rlim_cur = pages * (unsigned long)sysconf(_SC_PAGESIZE) +
-		      (256ul << 20);
-	rl.rlim_max = RLIM_INFINITY;
-	if (setrlimit(RLIMIT_AS, &rl) != 0)
-		return 3;
 	/* 8 GiB of objects. */
 	errno = 0;
 	mp = xp_mempool_create("enomem", 1u << 23, 1024, 0, 0, NULL, NULL, 0);
 	if (mp != NULL)
-		return 4;
+		return 3;
 	if (errno != ENOMEM)
-		return 5;
+		return 4;
 	errno = 0;
 	if (xp_mempool_lookup("enomem") != NULL || errno != ENOENT)
-		return 6;
+		return 5;
 	mp = xp_mempool_create("enomem", 64, 64, 0, 0, NULL, NULL, 0);
 	if (mp == NULL)
-		return 7;
+		return 6;
 	xp_mempool_free(mp);
 	return 0;
 }
 
 static void test_create_enomem(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(child_enomem());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_run_in_child(child_enomem);
 }
 
 /* ---- sizes and get/put ---------------------------------------------- */
@@ -711,7 +672,7 @@ static void test_single_object(void **state)
 
 	(void)state;
 	for (cache = 0; cache <= 8; cache += 8) {
-		mp = mk_pool("one", 1, 40, cache, 0, NULL);
+		mp = tu_mk_pool("one", 1, 40, cache, 0, NULL);
 		assert_int_equal(mp->size, 1);
 		assert_int_equal(xp_mempool_avail_count(mp), 1);
 		assert_int_equal(xp_mempool_get(mp, &a), 0);
@@ -773,8 +734,8 @@ static void test_odd_sizes(void **state)
 		for (j = 0; j < sizeof(caches) / sizeof(caches[0]); j++) {
 			struct xp_mempool *mp;
 
-			mp = mk_pool("odd", sizes[i], 24 + i * 40, caches[j],
-				     0, NULL);
+			mp = tu_mk_pool("odd", sizes[i], 24 + i * 40, caches[j],
+					0, NULL);
 			assert_int_equal(mp->size, sizes[i]);
 			assert_int_equal(mp->cache_size, caches[j]);
 			check_layout(mp);
@@ -793,7 +754,7 @@ static void test_n_vs_cache(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		unsigned int n = sizes[i];
-		struct xp_mempool *mp = mk_pool("small", n, 64, 64, 0, NULL);
+		struct xp_mempool *mp = tu_mk_pool("small", n, 64, 64, 0, NULL);
 		void **objs = calloc(n + 1, sizeof(*objs));
 		void *extra;
 
@@ -822,8 +783,8 @@ static void test_get_too_many(void **state)
 
 	(void)state;
 	for (cache = 0; cache <= 16; cache += 16) {
-		struct xp_mempool *mp = mk_pool("toomany", 100, 64, cache, 0,
-						NULL);
+		struct xp_mempool *mp = tu_mk_pool("toomany", 100, 64, cache, 0,
+						   NULL);
 		void *held[30], *rest[71];
 		struct xp_mempool_cache *c;
 		uint32_t clen = 0;
@@ -864,7 +825,7 @@ static void test_layout_default(void **state)
 			struct xp_mempool *mp;
 			struct chunk_list *l;
 
-			mp = mk_pool("layout", 333, elts[i], 8, f, NULL);
+			mp = tu_mk_pool("layout", 333, elts[i], 8, f, NULL);
 			assert_int_equal(mp->elt_size, elts[i]);
 			assert_int_equal(mp->flags, f);
 			/* No per-object overhead beyond the rounding. */
@@ -907,7 +868,7 @@ static void noop_mem_cb(struct xp_mempool *mp, void *arg, void *va,
 
 static void test_iter_null(void **state)
 {
-	struct xp_mempool *mp = mk_pool("iternull", 16, 64, 0, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("iternull", 16, 64, 0, 0, NULL);
 
 	(void)state;
 	assert_int_equal(xp_mempool_obj_iter(NULL, noop_obj_cb, NULL), 0);
@@ -1069,8 +1030,8 @@ static void populate_chunks_one(unsigned int n, size_t elt,
 {
 	struct xp_mempool *mp;
 
-	mp = mk_pool_args("chunks", n, elt, 4, flags, "t_chunks",
-			  desc ? "desc" : NULL);
+	mp = tu_mk_pool_args("chunks", n, elt, 4, flags, "t_chunks",
+			     desc ? "desc" : NULL);
 	check_chunk_log(mp);
 	check_layout(mp);
 	drain_and_refill(mp);
@@ -1116,7 +1077,7 @@ static void test_populate_errors(void **state)
 
 	(void)state;
 	memset(&perr, 0x55, sizeof(perr));
-	mp = mk_pool("perr", 40, 128, 0, 0, "t_perr");
+	mp = tu_mk_pool("perr", 40, 128, 0, 0, "t_perr");
 	assert_int_equal(perr.missing_null, 0);
 	assert_int_equal(perr.cs_null, 0);
 	assert_int_equal(perr.null_mp, -EINVAL);
@@ -1156,7 +1117,7 @@ static void test_populate_errors(void **state)
 	xp_mempool_free(mp);
 
 	/* Also outside create, on a pool of the default handler. */
-	mp = mk_pool("perr2", 8, 64, 0, 0, NULL);
+	mp = tu_mk_pool("perr2", 8, 64, 0, 0, NULL);
 	assert_int_equal(xp_mempool_populate(mp, buf, XP_BAD_PHYS, sizeof(buf)),
 			 -EBUSY);
 	assert_int_equal(xp_mempool_populate_default(mp), -EBUSY);
@@ -1166,7 +1127,7 @@ static void test_populate_errors(void **state)
 
 static void test_chunk_size(void **state)
 {
-	struct xp_mempool *mp = mk_pool("csize", 16, 100, 0, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("csize", 16, 100, 0, 0, NULL);
 	unsigned int k;
 
 	(void)state;
@@ -1186,7 +1147,7 @@ static void test_chunk_size(void **state)
 
 static void test_virt2phy_default(void **state)
 {
-	struct xp_mempool *mp = mk_pool("v2p", 100, 100, 0, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("v2p", 100, 100, 0, 0, NULL);
 	void *objs[100];
 	unsigned int i;
 	int local;
@@ -1247,8 +1208,8 @@ static void test_virt2phy_chunks(void **state)
 		struct v2p_check v;
 		unsigned int i;
 
-		mp = mk_pool_args("v2pchunks", 500, 72, 0, 0, "t_chunks",
-				  args[k]);
+		mp = tu_mk_pool_args("v2pchunks", 500, 72, 0, 0, "t_chunks",
+				     args[k]);
 		l = chunks_of(mp);
 		v.chunks = l;
 		v.with_phys = with_phys;
@@ -1275,7 +1236,7 @@ static void test_virt2phy_chunks(void **state)
 
 static void test_virt2phy_handler(void **state)
 {
-	struct xp_mempool *mp = mk_pool("v2ph", 32, 64, 0, 0, "t_v2p");
+	struct xp_mempool *mp = tu_mk_pool("v2ph", 32, 64, 0, 0, "t_v2p");
 	unsigned long calls = v2p_calls;
 	void *obj;
 
@@ -1294,7 +1255,7 @@ static void test_virt2phy_handler(void **state)
 
 static void test_audit(void **state)
 {
-	struct xp_mempool *mp = mk_pool("audit", 300, 64, 32, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("audit", 300, 64, 32, 0, NULL);
 	void *objs[100];
 	unsigned int i;
 
@@ -1317,7 +1278,7 @@ static void test_audit(void **state)
 /* A cache claiming more objects than its storage holds is caught. */
 static void test_audit_cache_overfull(void **state)
 {
-	struct xp_mempool *mp = mk_pool("overfull", 300, 64, 32, 0, NULL);
+	struct xp_mempool *mp = tu_mk_pool("overfull", 300, 64, 32, 0, NULL);
 	struct xp_mempool_cache *c;
 	void *objs[100], *obj;
 	uint32_t len;
@@ -1357,8 +1318,8 @@ static char *dump_to_string(const struct xp_mempool *mp, size_t *len)
 
 static void test_dump(void **state)
 {
-	struct xp_mempool *mp = mk_pool("dump_me", 77, 64, 8, 0,
-					TU_COUNT_HANDLER);
+	struct xp_mempool *mp = tu_mk_pool("dump_me", 77, 64, 8, 0,
+					   TU_COUNT_HANDLER);
 	size_t len;
 	char *s;
 
@@ -1374,7 +1335,7 @@ static void test_dump(void **state)
 	xp_mempool_dump(NULL, mp);
 	xp_mempool_free(mp);
 
-	mp = mk_pool("dump_ring", 8, 64, 0, 0, "ring_sp_sc");
+	mp = tu_mk_pool("dump_ring", 8, 64, 0, 0, "ring_sp_sc");
 	s = dump_to_string(mp, &len);
 	assert_non_null(strstr(s, "dump_ring"));
 	assert_non_null(strstr(s, "ring_sp_sc"));
@@ -1412,7 +1373,7 @@ static void test_lookup_walk(void **state)
 	TU_ASSERT_NO_POOL("walk_a");
 	TU_ASSERT_NO_POOL("");
 	for (i = 0; i < 3; i++)
-		w.want[i] = mk_pool(names[i], 4 + i, 64, 0, 0, NULL);
+		w.want[i] = tu_mk_pool(names[i], 4 + i, 64, 0, 0, NULL);
 	for (i = 0; i < 3; i++)
 		assert_ptr_equal(xp_mempool_lookup(names[i]), w.want[i]);
 	TU_ASSERT_NO_POOL("walk_");
@@ -1453,7 +1414,7 @@ static void test_handler_name(void **state)
 	assert_null(xp_mempool_handler_name(NULL));
 	assert_null(xp_mempool_get_ops(NULL));
 
-	mp = mk_pool("hname", 8, 64, 0, 0, NULL);
+	mp = tu_mk_pool("hname", 8, 64, 0, 0, NULL);
 	assert_string_equal(xp_mempool_handler_name(mp),
 			    xp_mempool_get_def_handler());
 	assert_ptr_equal(xp_mempool_get_ops(mp),
@@ -1462,7 +1423,7 @@ static void test_handler_name(void **state)
 			 xp_mempool_handler_index(xp_mempool_get_def_handler()));
 	xp_mempool_free(mp);
 
-	mp = mk_pool("hname", 8, 64, 0, 0, TU_COUNT_HANDLER);
+	mp = tu_mk_pool("hname", 8, 64, 0, 0, TU_COUNT_HANDLER);
 	assert_string_equal(xp_mempool_handler_name(mp), TU_COUNT_HANDLER);
 	assert_string_equal(xp_mempool_get_ops(mp)->name, TU_COUNT_HANDLER);
 	assert_ptr_equal(xp_mempool_get_ops(mp)->create, tu_count_create);
@@ -1475,8 +1436,7 @@ static void test_handler_name(void **state)
 
 static void test_ring_handlers(void **state)
 {
-	static const char *const names[] = { "ring_mp_mc", "ring_sp_sc",
-					     "ring_mp_sc", "ring_sp_mc" };
+	static const char *const names[] = { TU_BUILTIN_HANDLERS };
 	static const unsigned int flags[] = {
 		0, XP_MEMPOOL_F_SP_PUT, XP_MEMPOOL_F_SC_GET,
 		XP_MEMPOOL_F_SP_PUT | XP_MEMPOOL_F_SC_GET
@@ -1489,8 +1449,8 @@ static void test_ring_handlers(void **state)
 			for (cache = 0; cache <= 32; cache += 32) {
 				struct xp_mempool *mp;
 
-				mp = mk_pool("rings", 1000, 40, cache,
-					     flags[j], names[i]);
+				mp = tu_mk_pool("rings", 1000, 40, cache,
+						flags[j], names[i]);
 				assert_string_equal(xp_mempool_handler_name(mp),
 						    names[i]);
 				assert_int_equal(mp->flags, flags[j]);
@@ -1518,7 +1478,7 @@ static void test_handler_calls_uncached(void **state)
 	unsigned int i;
 
 	(void)state;
-	mp = mk_pool("calls0", 64, 64, 0, 0, TU_COUNT_HANDLER);
+	mp = tu_mk_pool("calls0", 64, 64, 0, 0, TU_COUNT_HANDLER);
 	a = tu_count_stats(mp);
 	assert_int_equal(a.create, 1);
 	/* Populate went through put_bulk. */
@@ -1562,7 +1522,7 @@ static void test_handler_calls_cached(void **state)
 	unsigned int i;
 
 	(void)state;
-	mp = mk_pool("calls8", 64, 64, 8, 0, TU_COUNT_HANDLER);
+	mp = tu_mk_pool("calls8", 64, 64, 8, 0, TU_COUNT_HANDLER);
 	a = tu_count_stats(mp);
 	/* Warm-up: one miss fills the cache. */
 	assert_int_equal(xp_mempool_get(mp, &obj), 0);

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -30,16 +27,9 @@
 
 #include "testutil.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 #define CHILD_MODE "--child-default"
 
-static const char *const builtins[] = {
-	"ring_mp_mc",
-	"ring_sp_sc",
-	"ring_mp_sc",
-	"ring_sp_mc",
-};
+static const char *const builtins[] = { TU_BUILTIN_HANDLERS };
 
 /* ---- handlers defined by this program -------------------------------- */
 
@@ -60,23 +50,11 @@ static int user_create_cb(struct xp_mempool *mp, const char *args)
 }
 
 /* A user handler: tu_count behind a create that records its arguments. */
-static const struct xp_mempool_ops user_ops = {
-	.name = "reg_user",
-	.create = user_create_cb,
-	.destroy = tu_count_destroy,
-	.get_bulk = tu_count_get_bulk,
-	.put_bulk = tu_count_put_bulk,
-	.get_count = tu_count_get_count,
-};
+static const struct xp_mempool_ops user_ops =
+	TU_COUNT_OPS_INIT("reg_user", user_create_cb);
 
-static const struct xp_mempool_ops ctor_ops = {
-	.name = "reg_ctor",
-	.create = tu_count_create,
-	.destroy = tu_count_destroy,
-	.get_bulk = tu_count_get_bulk,
-	.put_bulk = tu_count_put_bulk,
-	.get_count = tu_count_get_count,
-};
+static const struct xp_mempool_ops ctor_ops =
+	TU_COUNT_OPS_INIT("reg_ctor", tu_count_create);
 XP_MEMPOOL_REGISTER_HANDLER(ctor_ops)
 
 /*
@@ -174,9 +152,7 @@ static void pool_round_trip(const char *handler)
 {
 	struct xp_mempool *mp;
 
-	mp = xp_mempool_create_ex("reg_trip", 16, 40, 0, 0, NULL, NULL, 0,
-				  handler, NULL);
-	assert_non_null(mp);
+	mp = tu_mk_pool("reg_trip", 16, 40, 0, 0, handler);
 	assert_string_equal(xp_mempool_handler_name(mp), handler);
 	assert_int_equal(mp->handler_idx, xp_mempool_handler_index(handler));
 	tu_check_all_free(mp);
@@ -185,64 +161,6 @@ static void pool_round_trip(const char *handler)
 }
 
 /* ---- running this program again -------------------------------------- */
-
-struct env_var {
-	const char *name;
-	const char *value; /* NULL: unset */
-};
-
-static void slurp(FILE *f, char *buf, size_t size)
-{
-	size_t n;
-
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
-/*
- * Run "<this program> @mode" with @env applied to a copy of our environment;
- * return its exit status and what it wrote to stdout and stderr.
- */
-static int run_self(const char *mode, const struct env_var *env,
-		    unsigned int nenv, char *out, size_t outsz, char *err,
-		    size_t errsz)
-{
-	char exe[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	FILE *fo = tmpfile(), *fe = tmpfile();
-	unsigned int i;
-	int status;
-	pid_t pid;
-
-	assert_true(len > 0);
-	exe[len] = '\0';
-	assert_non_null(fo);
-	assert_non_null(fe);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char *argv[] = {exe, (char *)mode, NULL};
-
-		if (dup2(fileno(fo), 1) < 0 || dup2(fileno(fe), 2) < 0)
-			_exit(126);
-		for (i = 0; i < nenv; i++) {
-			if (env[i].value != NULL)
-				setenv(env[i].name, env[i].value, 1);
-			else
-				unsetenv(env[i].name);
-		}
-		execv(exe, argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	slurp(fo, out, outsz);
-	slurp(fe, err, errsz);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
 
 /*
  * CHILD_MODE: report what a fresh process sees, one "key=value" a line, and
@@ -272,14 +190,14 @@ static int child_default(void)
 static void run_child_default(const char *def, const char *expect_def,
 			      char *out, size_t outsz)
 {
-	const struct env_var env[] = {
+	const struct tu_env env[] = {
 		{"XENPOOL_DEFAULT_HANDLER", def},
 		{"XENPOOL_LOG", "notice"},
 	};
 	char err[4096], line[128];
 
-	assert_int_equal(run_self(CHILD_MODE, env, ARRAY_SIZE(env), out, outsz,
-				  err, sizeof(err)),
+	assert_int_equal(tu_run_self(CHILD_MODE, env, ARRAY_SIZE(env), out,
+				     outsz, err, sizeof(err)),
 			 0);
 	snprintf(line, sizeof(line), "default=%s\n", expect_def);
 	assert_non_null(strstr(out, line));
@@ -292,11 +210,9 @@ static void run_child_default(const char *def, const char *expect_def,
 /* Must run before anything changes the default. */
 static void test_initial_default(void **state)
 {
-	const char *env = getenv("XENPOOL_DEFAULT_HANDLER");
-
 	(void)state;
 	assert_string_equal(xp_mempool_get_def_handler(),
-			    env != NULL && *env != '\0' ? env : "ring_mp_mc");
+			    tu_initial_def_handler());
 }
 
 static void test_ctor_registration(void **state)
@@ -322,15 +238,12 @@ static void test_builtins(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
-		ops = xp_mempool_handler_lookup(builtins[i]);
-		assert_non_null(ops);
-		assert_string_equal(ops->name, builtins[i]);
+		ops = tu_lookup_ok(builtins[i]);
 		assert_non_null(ops->create);
 		assert_non_null(ops->destroy);
 		assert_non_null(ops->get_bulk);
 		assert_non_null(ops->put_bulk);
 		assert_non_null(ops->get_count);
-		assert_true(xp_mempool_handler_index(builtins[i]) >= 0);
 		assert_true(xp_mempool_handler_index(builtins[i]) <
 			    XP_MEMPOOL_MAX_HANDLERS);
 		pool_round_trip(builtins[i]);
@@ -608,15 +521,15 @@ static void test_def_handler_env(void **state)
 
 static void test_def_handler_env_unknown(void **state)
 {
-	const struct env_var env[] = {
+	const struct tu_env env[] = {
 		{"XENPOOL_DEFAULT_HANDLER", "no_such_handler"},
 		{"XENPOOL_LOG", "notice"},
 	};
 	char out[4096], err[4096], line[64];
 
 	(void)state;
-	assert_int_equal(run_self(CHILD_MODE, env, ARRAY_SIZE(env), out,
-				  sizeof(out), err, sizeof(err)),
+	assert_int_equal(tu_run_self(CHILD_MODE, env, ARRAY_SIZE(env), out,
+				     sizeof(out), err, sizeof(err)),
 			 0);
 	assert_non_null(strstr(out, "default=no_such_handler\n"));
 	assert_null(strstr(out, "handler="));

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +22,8 @@
 #include <cmocka.h>
 
 #include <xenpool/ring.h>
+
+#include "testutil.h"
 
 #define SP XP_RING_F_SP_ENQ
 #define SC XP_RING_F_SC_DEQ
@@ -115,6 +115,20 @@ static void **alloc_storage(unsigned int count)
 	for (i = 0; i < slots; i++)
 		s[i] = (void *)(uintptr_t)0xbad0;
 	return s;
+}
+
+/*
+ * Set up @r for @count entries over new storage (returned, for the caller
+ * to free), with all four indices at @idx.
+ */
+static void **init_at(struct xp_ring *r, unsigned int count,
+		      unsigned int flags, uint32_t idx)
+{
+	void **storage = alloc_storage(count);
+
+	assert_int_equal(xp_ring_init(r, storage, count, flags), 0);
+	set_indices(r, idx);
+	return storage;
 }
 
 /* Count, free count, empty and full all agree with @n entries. */
@@ -311,72 +325,37 @@ static void test_create_fields(void **state)
 	xp_ring_free(NULL);
 }
 
-/*
- * Sanitizer hooks (unused otherwise): a failed allocation returns NULL, as
- * in libc, instead of aborting, since test_create_enomem provokes one.
- * ASAN_OPTIONS / TSAN_OPTIONS still override this.
- */
-const char *__asan_default_options(void);
-const char *__tsan_default_options(void);
-
-const char *__asan_default_options(void)
-{
-	return "allocator_may_return_null=1";
-}
-
-const char *__tsan_default_options(void)
-{
-	return "allocator_may_return_null=1";
-}
+/* test_create_enomem provokes a failed allocation. */
+TU_SANITIZERS_MAY_RETURN_NULL()
 
 /*
- * In a child, so that the address-space limit does not outlive the test:
- * a ring too big for the limit fails with ENOMEM, and a small one still
- * works afterwards.
+ * In a child: a ring too big for the address-space limit fails with
+ * ENOMEM, and a small one still works afterwards.
  */
 static int child_create_enomem(void)
 {
-	unsigned long pages = 0;
 	struct xp_ring *r;
-	struct rlimit rl;
-	FILE *f = fopen("/proc/self/statm", "r");
 
-	if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+	if (tu_limit_address_space(64ul << 20) != 0)
 		return 2;
-	fclose(f);
-	rl.rlim_cur = pages * (unsigned long)sysconf(_SC_PAGESIZE) +
-		      (64ul << 20);
-	rl.rlim_max = RLIM_INFINITY;
-	if (setrlimit(RLIMIT_AS, &rl) != 0)
-		return 3;
 	/* 2^31 slots: 16 GiB of storage. */
 	errno = 0;
 	r = xp_ring_create(XP_RING_MAX_COUNT, 0);
 	if (r != NULL)
-		return 4;
+		return 3;
 	if (errno != ENOMEM)
-		return 5;
+		return 4;
 	r = xp_ring_create(8, 0);
 	if (r == NULL || xp_ring_enqueue(r, tok(0)) != 1)
-		return 6;
+		return 5;
 	xp_ring_free(r);
 	return 0;
 }
 
 static void test_create_enomem(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(child_create_enomem());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_run_in_child(child_create_enomem);
 }
 
 /* ---- exact capacity --------------------------------------------------- */
@@ -465,13 +444,11 @@ static void test_exact_capacity_init(void **state)
 	(void)state;
 	for (i = 0; i < N_CAPACITIES; i++) {
 		unsigned int cap = capacities[i];
-		void **storage = alloc_storage(cap);
-		void **objs = calloc(cap + 1, sizeof(*objs));
 		struct xp_ring r;
+		void **storage = init_at(&r, cap, SP | SC, 0u - cap / 2 - 1);
+		void **objs = calloc(cap + 1, sizeof(*objs));
 
 		assert_non_null(objs);
-		assert_int_equal(xp_ring_init(&r, storage, cap, SP | SC), 0);
-		set_indices(&r, 0u - cap / 2 - 1);
 		check_exact_one_by_one(&r, cap);
 		check_exact_in_one_call(&r, cap, objs);
 		free(objs);
@@ -567,13 +544,11 @@ static void test_bulk_all_or_nothing(void **state)
 	const struct variant *v = *state;
 	enum { CAP = 10 };
 	void *in[CAP + 2], *out[CAP + 2];
-	void **storage = alloc_storage(CAP);
 	struct snapshot snap;
 	struct xp_ring r;
+	void **storage = init_at(&r, CAP, v->flags, 0xfffffffau);
 	unsigned int i, fs, av;
 
-	assert_int_equal(xp_ring_init(&r, storage, CAP, v->flags), 0);
-	set_indices(&r, 0xfffffffau);
 	fill_tokens(in, CAP + 2, 0);
 	fs = av = 12345;
 	assert_int_equal(v->enq_bulk(&r, in, 7, &fs), 7);
@@ -627,13 +602,11 @@ static void test_burst_partial(void **state)
 	const struct variant *v = *state;
 	enum { CAP = 10 };
 	void *in[CAP + 5], *out[CAP + 5];
-	void **storage = alloc_storage(CAP);
 	struct snapshot snap;
 	struct xp_ring r;
+	void **storage = init_at(&r, CAP, v->flags, 0xfffffffcu);
 	unsigned int i, fs, av;
 
-	assert_int_equal(xp_ring_init(&r, storage, CAP, v->flags), 0);
-	set_indices(&r, 0xfffffffcu);
 	fill_tokens(in, CAP + 5, 0);
 	errno = 77;
 	fs = av = 12345;
@@ -676,17 +649,6 @@ static void test_burst_partial(void **state)
 		assert_ptr_equal(out[i], tok(i));
 	assert_int_equal(errno, 77);
 	free(storage);
-}
-
-static uint32_t xorshift32(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*s = x;
-	return x;
 }
 
 enum { MODEL_CAP = 37, MODEL_MAX_N = 41, MODEL_OPS = 20000 };
@@ -764,17 +726,15 @@ static void model_dequeue(struct xp_ring *r, const struct variant *v,
 /* Random bulks and bursts of 0..40 against the model, from @start. */
 static void run_model(const struct variant *v, uint32_t start)
 {
-	void **storage = alloc_storage(MODEL_CAP);
 	struct model m = { 0, 0 };
 	struct xp_ring r;
+	void **storage = init_at(&r, MODEL_CAP, v->flags, start);
 	uint32_t seed = 0x9e3779b9u, rnd;
 	unsigned int op;
 
-	assert_int_equal(xp_ring_init(&r, storage, MODEL_CAP, v->flags), 0);
-	set_indices(&r, start);
 	errno = 77;
 	for (op = 0; op < MODEL_OPS; op++) {
-		rnd = xorshift32(&seed);
+		rnd = tu_xorshift32(&seed);
 		/* Lean towards enqueue, then dequeue, to hit full and empty. */
 		if ((op / 500) % 2 == 0 ? rnd % 8 < 5 : rnd % 8 < 3)
 			model_enqueue(&r, v, &m, rnd >> 3);
@@ -807,13 +767,11 @@ static void test_wrap_full_empty(void **state)
 {
 	enum { CAP = 5 };
 	void *objs[CAP + 1];
-	void **storage = alloc_storage(CAP);
 	struct xp_ring r;
+	void **storage = init_at(&r, CAP, 0, 0xfffffffdu);
 	unsigned int i;
 
 	(void)state;
-	assert_int_equal(xp_ring_init(&r, storage, CAP, 0), 0);
-	set_indices(&r, 0xfffffffdu);
 	for (i = 0; i < CAP; i++) {
 		assert_int_equal(xp_ring_enqueue(&r, tok(i)), 1);
 		check_counts(&r, CAP, i + 1);
@@ -839,14 +797,12 @@ static void test_wrap_stream(void **state)
 {
 	enum { CAP = 5, N = 3 };
 	void *objs[N];
-	void **storage = alloc_storage(CAP);
 	struct xp_ring r;
+	void **storage = init_at(&r, CAP, 0, NEAR_WRAP);
 	uintptr_t in = 0, out = 0;
 	unsigned int i, k, fs, av;
 
 	(void)state;
-	assert_int_equal(xp_ring_init(&r, storage, CAP, 0), 0);
-	set_indices(&r, NEAR_WRAP);
 	assert_int_equal(xp_ring_enqueue(&r, tok(in++)), 1);
 	for (k = 0; k < 600; k++) {
 		fill_tokens(objs, N, in);

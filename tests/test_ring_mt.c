@@ -25,6 +25,8 @@
 
 #include <xenpool/ring.h>
 
+#include "testutil.h"
+
 #define SP XP_RING_F_SP_ENQ
 #define SC XP_RING_F_SC_DEQ
 
@@ -77,28 +79,6 @@ struct mt_thread {
 	unsigned long bad_token, order, gap, bad_return, bad_room;
 };
 
-static double test_scale(void)
-{
-	const char *s = getenv("XP_TEST_SCALE");
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return 1.0;
-	v = strtod(s, NULL);
-	return v > 0 ? v : 1.0;
-}
-
-static uint32_t xorshift32(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*s = x;
-	return x;
-}
-
 /* Token of producer @p, sequence @seq: distinct, never NULL. */
 static void *make_token(const struct mt_run *run, unsigned int p,
 			unsigned long seq)
@@ -127,7 +107,7 @@ static int produce_once(struct mt_thread *t)
 	struct mt_run *run = t->run;
 	const struct mt_config *cfg = run->cfg;
 	void *objs[MAX_BATCH];
-	uint32_t rnd = xorshift32(&t->seed);
+	uint32_t rnd = tu_xorshift32(&t->seed);
 	unsigned long left = run->per_producer - t->next_seq;
 	unsigned int n = 1 + rnd % MAX_BATCH, i, got, fs = 0;
 	int bulk = (rnd >> 8) & 1;
@@ -188,7 +168,7 @@ static int consume_once(struct mt_thread *t)
 	struct mt_run *run = t->run;
 	const struct mt_config *cfg = run->cfg;
 	void *objs[MAX_BATCH];
-	uint32_t rnd = xorshift32(&t->seed);
+	uint32_t rnd = tu_xorshift32(&t->seed);
 	unsigned int n = 1 + rnd % MAX_BATCH, i, got, av = 0;
 	int bulk = (rnd >> 8) & 1;
 
@@ -360,10 +340,7 @@ static void test_mt(void **state)
 	memset(t, 0, sizeof(t));
 	run.cfg = cfg;
 	run.n_producers = cfg->producers + cfg->mixed;
-	run.per_producer = (unsigned long)(cfg->tokens * test_scale()) /
-			   run.n_producers;
-	if (run.per_producer < 1000)
-		run.per_producer = 1000;
+	run.per_producer = tu_scaled(cfg->tokens / run.n_producers, 1000);
 	run.total = run.per_producer * run.n_producers;
 	run.seen = calloc(run.total, 1);
 	assert_non_null(run.seen);

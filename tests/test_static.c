@@ -20,16 +20,8 @@
 
 #include "testutil.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct xp_mempool_ops static_ops = {
-	.name = "static_ctor",
-	.create = tu_count_create,
-	.destroy = tu_count_destroy,
-	.get_bulk = tu_count_get_bulk,
-	.put_bulk = tu_count_put_bulk,
-	.get_count = tu_count_get_count,
-};
+static const struct xp_mempool_ops static_ops =
+	TU_COUNT_OPS_INIT("static_ctor", tu_count_create);
 XP_MEMPOOL_REGISTER_HANDLER(static_ops)
 
 /* Base address of the object (program or shared library) holding @addr. */
@@ -53,22 +45,14 @@ static void test_linked_statically(void **state)
 
 static void test_builtins(void **state)
 {
-	const char *const builtins[] = {
-		"ring_mp_mc", "ring_sp_sc", "ring_mp_sc", "ring_sp_mc",
-	};
-	const struct xp_mempool_ops *ops;
+	const char *const builtins[] = { TU_BUILTIN_HANDLERS };
 	struct xp_mempool *mp;
 	unsigned int i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
-		ops = xp_mempool_handler_lookup(builtins[i]);
-		assert_non_null(ops);
-		assert_string_equal(ops->name, builtins[i]);
-		assert_true(xp_mempool_handler_index(builtins[i]) >= 0);
-		mp = xp_mempool_create_ex("static_builtin", 32, 64, 0, 0, NULL,
-					  NULL, 0, builtins[i], NULL);
-		assert_non_null(mp);
+		tu_lookup_ok(builtins[i]);
+		mp = tu_mk_pool("static_builtin", 32, 64, 0, 0, builtins[i]);
 		assert_string_equal(xp_mempool_handler_name(mp), builtins[i]);
 		tu_check_all_free(mp);
 		xp_mempool_free(mp);
@@ -86,9 +70,7 @@ static void test_ctor_handler(void **state)
 	ops = xp_mempool_handler_lookup("static_ctor");
 	assert_non_null(ops);
 	assert_ptr_equal(ops->create, tu_count_create);
-	mp = xp_mempool_create_ex("static_ctor_pool", 16, 40, 0, 0, NULL, NULL,
-				  0, "static_ctor", NULL);
-	assert_non_null(mp);
+	mp = tu_mk_pool("static_ctor_pool", 16, 40, 0, 0, "static_ctor");
 	assert_string_equal(xp_mempool_handler_name(mp), "static_ctor");
 	assert_int_equal(tu_count_held(mp), 16);
 	tu_check_all_free(mp);
@@ -99,13 +81,12 @@ static void test_ctor_handler(void **state)
 
 static void test_default_pool(void **state)
 {
-	const char *env = getenv("XENPOOL_DEFAULT_HANDLER");
 	struct xp_mempool *mp;
 	void *objs[64], *extra;
 
 	(void)state;
 	assert_string_equal(xp_mempool_get_def_handler(),
-			    env != NULL && *env != '\0' ? env : "ring_mp_mc");
+			    tu_initial_def_handler());
 	mp = xp_mempool_create("static_pool", 64, 32, 8, 0, NULL, NULL, 0);
 	assert_non_null(mp);
 	assert_string_equal(xp_mempool_handler_name(mp),

@@ -70,7 +70,7 @@ static void *worker_main(void *arg)
 	unsigned int nheld[2] = {0, 0}, slot = 0, i;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		unsigned int n = 1 + (unsigned int)(xt_rand(&w->rng) %
+		unsigned int n = 1 + (unsigned int)(tu_xorshift64(&w->rng) %
 						    BULK_MAX);
 
 		/* Hold two bulks at a time, so that caches miss and flush. */

@@ -1,22 +1,34 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Helpers shared by the cmocka tests: errno checks, the set of a pool's
- * objects (to prove that every object is back exactly once), a counting
- * user handler, and scaling of long tests.
+ * Helpers shared by the cmocka tests: errno checks, pool creation, the set
+ * of a pool's objects (to prove that every object is back exactly once), a
+ * counting user handler, scaling of long tests, pseudo-random numbers, and
+ * running code in a child process or this program again.
  *
- * Include after <cmocka.h> and <xenpool/xenpool.h>.  Header-only, so that
- * each test binary stays a single source file.
+ * Include after <cmocka.h>.  Header-only, so that each test binary stays a
+ * single source file.
  */
 #ifndef XP_TESTS_TESTUTIL_H
 #define XP_TESTS_TESTUTIL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <xenpool/xenpool.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The handlers the library always registers, to initialise an array. */
+#define TU_BUILTIN_HANDLERS                                                   \
+	"ring_mp_mc", "ring_sp_sc", "ring_mp_sc", "ring_sp_mc"
 
 /* Evaluate @expr once; it must yield NULL and set errno to @err. */
 #define TU_ASSERT_NULL_ERRNO(expr, err)                                       \
@@ -32,6 +44,28 @@
 #define TU_ASSERT_NO_POOL(name)                                               \
 	TU_ASSERT_NULL_ERRNO(xp_mempool_lookup(name), ENOENT)
 
+/*
+ * The default handler a process starts with: XENPOOL_DEFAULT_HANDLER when
+ * set and not empty, else ring_mp_mc.
+ */
+static inline const char *tu_initial_def_handler(void)
+{
+	const char *env = getenv("XENPOOL_DEFAULT_HANDLER");
+
+	return env != NULL && *env != '\0' ? env : "ring_mp_mc";
+}
+
+/* @name is registered: lookup finds it under that name; it has an index. */
+static inline const struct xp_mempool_ops *tu_lookup_ok(const char *name)
+{
+	const struct xp_mempool_ops *ops = xp_mempool_handler_lookup(name);
+
+	assert_non_null(ops);
+	assert_string_equal(ops->name, name);
+	assert_true(xp_mempool_handler_index(name) >= 0);
+	return ops;
+}
+
 static inline int tu_count_pools_cb(struct xp_mempool *mp, void *arg)
 {
 	(void)mp;
@@ -46,6 +80,34 @@ static inline unsigned int tu_pool_count(void)
 
 	assert_int_equal(xp_mempool_walk(tu_count_pools_cb, &n), 0);
 	return n;
+}
+
+/* xp_mempool_create_ex() that must succeed; says why when it does not. */
+static inline struct xp_mempool *
+tu_mk_pool_args(const char *name, unsigned int n, size_t elt_size,
+		unsigned int cache_size, unsigned int flags,
+		const char *handler, const char *args)
+{
+	struct xp_mempool *mp;
+
+	errno = 0;
+	mp = xp_mempool_create_ex(name, n, elt_size, cache_size, 0, NULL, NULL,
+				  flags, handler, args);
+	if (mp == NULL)
+		print_error("create %s: %s\n", name, strerror(errno));
+	assert_non_null(mp);
+	return mp;
+}
+
+/* tu_mk_pool_args() without handler arguments. */
+static inline struct xp_mempool *tu_mk_pool(const char *name, unsigned int n,
+					    size_t elt_size,
+					    unsigned int cache_size,
+					    unsigned int flags,
+					    const char *handler)
+{
+	return tu_mk_pool_args(name, n, elt_size, cache_size, flags, handler,
+			       NULL);
 }
 
 /*
@@ -69,6 +131,156 @@ static inline unsigned long tu_scaled(unsigned long n, unsigned long min)
 	double v = (double)n * tu_scale();
 
 	return v < (double)min ? min : (unsigned long)v;
+}
+
+/*
+ * Marsaglia's xorshift generators: cheap, reproducible from the seed, and
+ * never 0 from a nonzero seed.
+ */
+static inline uint32_t tu_xorshift32(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+
+static inline uint64_t tu_xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---- work in a child process ---------------------------------------- */
+
+/*
+ * Run @fn in a forked child and check that it exits with 0: for checks that
+ * change the process for good (a resource limit).  A failed cmocka
+ * assertion in the child would not fail the test in the parent, so @fn
+ * returns a nonzero code of its own instead.
+ */
+static inline void tu_run_in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * Limit the address space to what is mapped now plus @headroom bytes, so
+ * that a large allocation fails with ENOMEM and small ones still work.
+ * There is no going back: call it in a child.  Returns 0, or -1.
+ */
+static inline int tu_limit_address_space(unsigned long headroom)
+{
+	unsigned long pages = 0;
+	struct rlimit rl;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int ok;
+
+	if (f == NULL)
+		return -1;
+	ok = fscanf(f, "%lu", &pages) == 1;
+	fclose(f);
+	if (!ok)
+		return -1;
+	rl.rlim_cur = pages * (unsigned long)sysconf(_SC_PAGESIZE) + headroom;
+	rl.rlim_max = RLIM_INFINITY;
+	return setrlimit(RLIMIT_AS, &rl);
+}
+
+/*
+ * Use once, at file scope, in a program that provokes a failed allocation:
+ * the sanitizers' allocators then return NULL, as libc does, instead of
+ * aborting (the hooks are unused in other builds).  ASAN_OPTIONS and
+ * TSAN_OPTIONS still override it.
+ */
+#define TU_SANITIZERS_MAY_RETURN_NULL()                                       \
+	const char *__asan_default_options(void);                             \
+	const char *__tsan_default_options(void);                             \
+	const char *__asan_default_options(void)                              \
+	{                                                                     \
+		return "allocator_may_return_null=1";                         \
+	}                                                                     \
+	const char *__tsan_default_options(void)                              \
+	{                                                                     \
+		return "allocator_may_return_null=1";                         \
+	}
+
+/* ---- running this program again ------------------------------------- */
+
+/* A variable for tu_run_self(); a NULL @value unsets it. */
+struct tu_env {
+	const char *name;
+	const char *value;
+};
+
+/* Read @f from its start into @buf (NUL-terminated, truncated); close it. */
+static inline void tu_slurp(FILE *f, char *buf, size_t size)
+{
+	size_t n;
+
+	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * Run "<this program> @arg" with @env applied to a copy of our environment,
+ * for what a fresh process sees at start; return its exit status and what
+ * it wrote to stdout and stderr.
+ */
+static inline int tu_run_self(const char *arg, const struct tu_env *env,
+			      unsigned int nenv, char *out, size_t outsz,
+			      char *err, size_t errsz)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	assert_true(len > 0);
+	exe[len] = '\0';
+	assert_non_null(fo);
+	assert_non_null(fe);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = {exe, (char *)arg, NULL};
+
+		if (dup2(fileno(fo), 1) < 0 || dup2(fileno(fe), 2) < 0)
+			_exit(126);
+		for (i = 0; i < nenv; i++) {
+			if (env[i].value != NULL)
+				setenv(env[i].name, env[i].value, 1);
+			else
+				unsetenv(env[i].name);
+		}
+		execv(exe, argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	tu_slurp(fo, out, outsz);
+	tu_slurp(fe, err, errsz);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
 }
 
 /* ---- the set of a pool's objects ----------------------------------- */
@@ -347,20 +559,28 @@ static inline unsigned int tu_count_get_count(const struct xp_mempool *mp)
 }
 
 /*
+ * Initialiser of the tu_count ops named @nm (a string literal) with create
+ * @create_cb, for a static ops struct (XP_MEMPOOL_REGISTER_HANDLER wants one).
+ */
+#define TU_COUNT_OPS_INIT(nm, create_cb)                                      \
+	{                                                                     \
+		.name = nm,                                                   \
+		.create = create_cb,                                          \
+		.destroy = tu_count_destroy,                                  \
+		.get_bulk = tu_count_get_bulk,                                \
+		.put_bulk = tu_count_put_bulk,                                \
+		.get_count = tu_count_get_count,                              \
+	}
+
+/*
  * The tu_count ops under @name, for handlers that override some callbacks
  * (a create with its own chunks, a virt2phy...).
  */
 static inline struct xp_mempool_ops tu_count_ops(const char *name)
 {
-	struct xp_mempool_ops ops;
+	struct xp_mempool_ops ops = TU_COUNT_OPS_INIT("", tu_count_create);
 
-	memset(&ops, 0, sizeof(ops));
 	strncpy(ops.name, name, sizeof(ops.name) - 1);
-	ops.create = tu_count_create;
-	ops.destroy = tu_count_destroy;
-	ops.get_bulk = tu_count_get_bulk;
-	ops.put_bulk = tu_count_put_bulk;
-	ops.get_count = tu_count_get_count;
 	return ops;
 }
 

@@ -444,14 +444,6 @@ static inline void xt_view_fini(struct xt_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static inline uint64_t xt_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /*
  * Every object: random addresses inside it translate as the view says
  * (in grant-table mode that is also the shim's frame), and it lies in pool
@@ -472,7 +464,7 @@ static inline void xt_check_objects(struct xp_mempool *mp,
 		uint64_t prev;
 
 		for (j = 0; j < 4; j++) {
-			uintptr_t a = obj + xt_rand(&rng) % mp->elt_size;
+			uintptr_t a = obj + tu_xorshift64(&rng) % mp->elt_size;
 			uint64_t f = xpshim_frame_of((void *)a);
 
 			assert_true(f != XT_NO_FRAME);
