@@ -6,6 +6,7 @@ xenpoolinclude_HEADERS = \
 	include/xenpool/common.h \
 	include/xenpool/handler.h \
 	include/xenpool/log.h \
+	include/xenpool/mbuf.h \
 	include/xenpool/mempool.h \
 	include/xenpool/ring.h \
 	include/xenpool/xenpool.h
@@ -18,7 +19,8 @@ src_libxenpool_la_SOURCES = \
 	src/handler_ring.c \
 	src/mempool.c \
 	src/cache.c \
-	src/debug.c
+	src/debug.c \
+	src/mbuf.c
 src_libxenpool_la_CFLAGS = $(AM_CFLAGS) $(XP_VISIBILITY)
 src_libxenpool_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(XP_LT_VERSION) \
 	-Wl,--version-script=$(top_srcdir)/src/libxenpool.map -no-undefined

@@ -329,6 +329,8 @@ void xp_mempool_free(struct xp_mempool *mp)
 {
 	if (mp == NULL)
 		return;
+	if (mp->core->free_cb != NULL)
+		mp->core->free_cb(mp, mp->core->free_cb_arg);
 	/* Once unlinked no exiting thread touches the pool's caches. */
 	unlink_pool(mp);
 	xp__caches_free_all(mp);
@@ -764,6 +766,18 @@ int xp_mempool_walk(int (*cb)(struct xp_mempool *, void *), void *arg)
 			ret = cb(mp, arg);
 	pthread_mutex_unlock(&xp__pools_lock);
 	return ret;
+}
+
+int xp_mempool_set_free_cb(struct xp_mempool *mp, xp_mempool_free_cb_t *cb,
+			   void *arg)
+{
+	if (mp == NULL)
+		return -EINVAL;
+	if (cb != NULL && mp->core->free_cb != NULL)
+		return -EBUSY;
+	mp->core->free_cb = cb;
+	mp->core->free_cb_arg = arg;
+	return 0;
 }
 
 const struct xp_mempool_ops *xp_mempool_get_ops(const struct xp_mempool *mp)

@@ -505,6 +505,19 @@ XP_EXPORT int xp_mempool_walk(int (*cb)(struct xp_mempool *, void *),
 /** Name of the handler serving @p mp (NULL if @p mp is NULL). */
 XP_EXPORT const char *xp_mempool_handler_name(const struct xp_mempool *mp);
 
+/** Called by xp_mempool_free() first, while the pool still works. */
+typedef void xp_mempool_free_cb_t(struct xp_mempool *mp, void *arg);
+
+/**
+ * Have @p cb called when the pool is freed, before anything is released:
+ * for a layer that keeps resources beside a pool (the packet buffer layer's
+ * data rooms, for one).  One callback per pool; NULL removes it.
+ *
+ * @return 0, -EINVAL (@p mp NULL) or -EBUSY (a callback is already set).
+ */
+XP_EXPORT int xp_mempool_set_free_cb(struct xp_mempool *mp,
+				     xp_mempool_free_cb_t *cb, void *arg);
+
 /** The ops of the handler serving @p mp (NULL if @p mp is NULL). */
 XP_EXPORT const struct xp_mempool_ops *
 xp_mempool_get_ops(const struct xp_mempool *mp);

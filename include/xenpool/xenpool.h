@@ -9,6 +9,7 @@
 #include <xenpool/common.h>
 #include <xenpool/handler.h>
 #include <xenpool/log.h>
+#include <xenpool/mbuf.h>
 #include <xenpool/mempool.h>
 #include <xenpool/ring.h>
 
