@@ -10,6 +10,7 @@
 #include "private.h"
 
 #define XPX_MAX_DOMID 0x7FEFu /* DOMID_FIRST_RESERVED - 1 */
+#define XPX_MAX_REFS (1u << 24) /* 64 GiB of pages: far beyond any table */
 
 enum key_bit {
 	K_PEER = 1 << 0,
@@ -56,51 +57,97 @@ static int parse_domid(const char *key, const char *val, uint32_t *out)
 	return ret;
 }
 
-/* R1:R2:... (colons, spaces or newlines between refs). */
-static int parse_ref_list(const char *key, const char *list,
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The same page mapped twice would put two objects in the same memory. */
+static int check_unique(const char *key, const uint32_t *refs,
+			unsigned int n)
+{
+	uint32_t *sorted = malloc(n * sizeof(*sorted));
+	unsigned int i;
+	int ret = 0;
+
+	if (sorted == NULL)
+		return -ENOMEM;
+	memcpy(sorted, refs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	for (i = 1; i < n && ret == 0; i++)
+		if (sorted[i] == sorted[i - 1]) {
+			xp_log(XP_LOG_ERR,
+			       "xen_dom0: argument %s: ref %u given twice", key,
+			       sorted[i]);
+			ret = -EINVAL;
+		}
+	free(sorted);
+	return ret;
+}
+
+/*
+ * R1:R2:... inline (@file_seps NULL: exactly one colon between refs), or
+ * the contents of a refs file (colons, spaces, tabs or newlines, any
+ * number).
+ */
+static int parse_ref_list(const char *key, const char *list, int from_file,
 			  struct xpx_args *a)
 {
+	const char *seps = from_file ? ": \t\r\n" : ":";
 	const char *p = list;
 	unsigned int cap = 0;
 	uint32_t *refs = NULL, *grown;
+	int ret = 0;
 
-	while (*p != '\0') {
+	while (ret == 0 && *p != '\0') {
 		char num[16];
-		size_t len;
+		size_t len = strcspn(p, seps);
 		unsigned long v;
-		int ret;
 
-		len = strcspn(p, ": \t\r\n");
 		if (len == 0) {
+			if (!from_file) {
+				ret = bad(key, list, "empty ref");
+				break;
+			}
 			p++;
 			continue;
 		}
 		if (len >= sizeof(num)) {
-			free(refs);
-			return bad(key, list, "a ref is too long");
+			ret = bad(key, list, "a ref is too long");
+			break;
 		}
 		memcpy(num, p, len);
 		num[len] = '\0';
 		ret = parse_uint(key, num, 0, UINT32_MAX, &v);
-		if (ret != 0) {
-			free(refs);
-			return ret;
-		}
-		if (a->nrefs == cap) {
+		if (ret == 0 && a->nrefs == cap) {
+			if (cap >= XPX_MAX_REFS) {
+				ret = bad(key, "...", "too many refs");
+				break;
+			}
 			cap = cap ? cap * 2 : 64;
 			grown = realloc(refs, cap * sizeof(*refs));
-			if (grown == NULL) {
-				free(refs);
-				return -ENOMEM;
-			}
-			refs = grown;
+			if (grown == NULL)
+				ret = -ENOMEM;
+			else
+				refs = grown;
 		}
-		refs[a->nrefs++] = (uint32_t)v;
+		if (ret == 0)
+			refs[a->nrefs++] = (uint32_t)v;
 		p += len;
+		/* Inline: a separator must be followed by a ref. */
+		if (ret == 0 && !from_file && *p == ':' && *++p == '\0')
+			ret = bad(key, list, "empty ref");
 	}
-	if (a->nrefs == 0) {
+	if (ret == 0 && a->nrefs == 0)
+		ret = bad(key, list, "no refs");
+	if (ret == 0)
+		ret = check_unique(key, refs, a->nrefs);
+	if (ret != 0) {
 		free(refs);
-		return bad(key, list, "no refs");
+		a->nrefs = 0;
+		return ret;
 	}
 	a->refs = refs;
 	return 0;
@@ -114,7 +161,7 @@ static int parse_refs(const char *key, const char *val, struct xpx_args *a)
 	int ret;
 
 	if (val[0] != '@')
-		return parse_ref_list(key, val, a);
+		return parse_ref_list(key, val, 0, a);
 	f = fopen(val + 1, "r");
 	if (f == NULL) {
 		xp_log(XP_LOG_ERR, "xen_dom0: argument %s=%s: %s", key, val,
@@ -138,7 +185,11 @@ static int parse_refs(const char *key, const char *val, struct xpx_args *a)
 	}
 	fclose(f);
 	buf[len] = '\0';
-	ret = parse_ref_list(key, buf, a);
+	if (strlen(buf) != (size_t)len) {
+		free(buf);
+		return bad(key, val, "the file holds a NUL byte");
+	}
+	ret = parse_ref_list(key, buf, 1, a);
 	free(buf);
 	return ret;
 }
@@ -173,7 +224,8 @@ static int parse_one(const char *key, const char *val, struct xpx_args *a,
 		return parse_domid(key, val, &a->peer);
 	case K_WRITABLE:
 		ret = parse_uint(key, val, 0, 1, &v);
-		a->writable = (int)v;
+		if (ret == 0)
+			a->writable = (int)v;
 		return ret;
 	case K_MAP:
 		a->map_mode = 1;
@@ -181,6 +233,7 @@ static int parse_one(const char *key, const char *val, struct xpx_args *a,
 	case K_REFS:
 		return parse_refs(key, val, a);
 	case K_FRAMES:
+		a->frames_given = 1;
 		if (strcmp(val, "gref") == 0)
 			a->gref_frames = 1;
 		else if (strcmp(val, "grant-table") != 0)
@@ -191,11 +244,13 @@ static int parse_one(const char *key, const char *val, struct xpx_args *a,
 		return parse_domid(key, val, &a->self);
 	case K_BATCH:
 		ret = parse_uint(key, val, 1, 1u << 20, &v);
-		a->batch = (unsigned int)v;
+		if (ret == 0)
+			a->batch = (unsigned int)v;
 		return ret;
 	case K_MAX_PAGES:
 		ret = parse_uint(key, val, 1, INT32_MAX, &v);
-		a->max_pages = (unsigned int)v;
+		if (ret == 0)
+			a->max_pages = (unsigned int)v;
 		return ret;
 	case K_PUBLISH:
 		if (*val == '\0')
@@ -223,7 +278,7 @@ static int check_combination(unsigned int seen)
 int xpx_args_parse(const char *s, struct xpx_args *a)
 {
 	unsigned int seen = 0;
-	char *copy, *item, *save = NULL;
+	char *copy, *item, *next;
 	int ret = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -234,16 +289,23 @@ int xpx_args_parse(const char *s, struct xpx_args *a)
 	copy = strdup(s);
 	if (copy == NULL)
 		return -ENOMEM;
-	for (item = strtok_r(copy, ",", &save); item != NULL && ret == 0;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
+	for (item = copy; ret == 0; item = next) {
+		char *eq, *comma = strchr(item, ',');
 
-		if (eq == NULL) {
+		next = comma != NULL ? comma + 1 : NULL;
+		if (comma != NULL)
+			*comma = '\0';
+		eq = strchr(item, '=');
+		if (*item == '\0')
+			ret = bad("(empty)", "", "empty item in the list");
+		else if (eq == NULL)
 			ret = bad(item, "", "expected key=value");
-			break;
+		else {
+			*eq = '\0';
+			ret = parse_one(item, eq + 1, a, &seen);
 		}
-		*eq = '\0';
-		ret = parse_one(item, eq + 1, a, &seen);
+		if (next == NULL)
+			break;
 	}
 	free(copy);
 	if (ret == 0)

@@ -55,31 +55,46 @@ static int bad_entry(int version, uint32_t granter, uint32_t ref,
 	return -EPROTO;
 }
 
-static size_t table_bytes(int num, size_t entry)
+/*
+ * libxenctrl reports the table size as frames * (PAGE_SIZE / 8), a count
+ * of v1-sized entries whatever the version, and maps whole frames: the
+ * caller unmaps frames * PAGE_SIZE bytes.
+ */
+static unsigned int table_frames(int num)
 {
-	return ((size_t)num * entry + XP_PAGE_SIZE - 1) &
-	       ~(size_t)(XP_PAGE_SIZE - 1);
+	return num > 0 ? (unsigned int)num / (XP_PAGE_SIZE /
+					      sizeof(grant_entry_v1_t))
+		       : 0;
+}
+
+/* A failed libxenctrl call: its errno, never -EPROTO (which means a bad
+ * entry here), -EIO when it set none. */
+static int ctrl_error(void)
+{
+	return errno > 0 && errno != EPROTO ? -errno : -EIO;
 }
 
 static int read_v1(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 		   unsigned int n, uint32_t grantee, uint64_t *bus)
 {
 	grant_entry_v1_t *tab;
-	unsigned int i;
+	unsigned int i, frames, entries;
 	int num = 0, ret = 0;
 
+	errno = 0;
 	tab = xc_gnttab_map_table_v1(xch, granter, &num);
 	if (tab == NULL)
-		return errno != 0 ? -errno : -EIO;
+		return ctrl_error();
+	frames = table_frames(num);
+	entries = frames * (XP_PAGE_SIZE / sizeof(*tab));
 	for (i = 0; i < n && ret == 0; i++) {
-		if (refs[i] >= (uint32_t)num ||
+		if (refs[i] >= entries ||
 		    !entry_ok(tab[refs[i]].flags, tab[refs[i]].domid, grantee))
 			ret = bad_entry(1, granter, refs[i], grantee);
 		else
 			bus[i] = (uint64_t)tab[refs[i]].frame << XPX_PAGE_SHIFT;
 	}
-	/* libxenctrl maps whole frames of the table; the caller unmaps. */
-	munmap(tab, table_bytes(num, sizeof(*tab)));
+	munmap(tab, (size_t)frames * XP_PAGE_SIZE);
 	return ret;
 }
 
@@ -87,21 +102,24 @@ static int read_v2(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 		   unsigned int n, uint32_t grantee, uint64_t *bus)
 {
 	grant_entry_v2_t *tab;
-	unsigned int i;
+	unsigned int i, frames, entries;
 	int num = 0, ret = 0;
 
+	errno = 0;
 	tab = xc_gnttab_map_table_v2(xch, granter, &num);
 	if (tab == NULL)
-		return errno != 0 ? -errno : -EIO;
+		return ctrl_error();
+	frames = table_frames(num);
+	entries = frames * (XP_PAGE_SIZE / sizeof(*tab));
 	for (i = 0; i < n && ret == 0; i++) {
-		if (refs[i] >= (uint32_t)num ||
+		if (refs[i] >= entries ||
 		    !entry_ok(tab[refs[i]].hdr.flags, tab[refs[i]].hdr.domid,
 			      grantee))
 			ret = bad_entry(2, granter, refs[i], grantee);
 		else
 			bus[i] = tab[refs[i]].full_page.frame << XPX_PAGE_SHIFT;
 	}
-	munmap(tab, table_bytes(num, sizeof(*tab)));
+	munmap(tab, (size_t)frames * XP_PAGE_SIZE);
 	return ret;
 }
 
@@ -116,14 +134,15 @@ int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 			bus[i] = xpx_gref_bus(refs[i]);
 		return 0;
 	}
+	errno = 0;
 	version = xc_gnttab_get_version(xch, granter);
 	if (version == 1)
 		return read_v1(xch, granter, refs, n, grantee, bus);
 	if (version == 2)
 		return read_v2(xch, granter, refs, n, grantee, bus);
 	if (version < 0)
-		return errno != 0 ? -errno : -EIO;
+		return ctrl_error();
 	xp_log(XP_LOG_ERR, "xen_dom0: domain %u has grant table version %d",
 	       granter, version);
-	return -EPROTO;
+	return -EOPNOTSUPP; /* cannot read it: grant-DMA addresses */
 }

@@ -5,6 +5,7 @@
 #define XENPOOL_XEN_PRIVATE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* xenctrl.h must come before xengnttab.h. */
 #include <xenctrl.h>
@@ -28,6 +29,7 @@ struct xpx_args {
 	uint32_t *refs;      /* map mode, malloc'd */
 	unsigned int nrefs;
 	int gref_frames;     /* frames=gref */
+	int frames_given;    /* frames= present (map mode defaults to gref) */
 	int have_self;
 	uint32_t self;
 	unsigned int batch;
@@ -54,6 +56,8 @@ struct xpx_pool {
 	uint32_t granter;    /* whose grant table holds the refs */
 	int gref_frames;     /* as decided (args, or fallback) */
 	int published;       /* publish=FILE written: remove it at teardown */
+	dev_t pub_dev;       /* ... if it is still the file we wrote */
+	ino_t pub_ino;
 	struct xp_ring *ring;
 	/* virt2phy: bus address of each page from base, XP_BAD_PHYS in the
 	 * holes between segments. */

@@ -13,10 +13,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -33,11 +35,20 @@ static int err_or(int fallback)
 	return errno > 0 ? -errno : -fallback;
 }
 
+/* Another pool (or anyone) may have replaced the file since. */
+static int still_ours(const struct xpx_pool *p)
+{
+	struct stat st;
+
+	return stat(p->args.publish, &st) == 0 && st.st_dev == p->pub_dev &&
+	       st.st_ino == p->pub_ino;
+}
+
 static void teardown(struct xpx_pool *p)
 {
 	unsigned int i;
 
-	if (p->published)
+	if (p->published && still_ours(p))
 		unlink(p->args.publish);
 	for (i = 0; i < p->nsegs; i++) {
 		struct xpx_segment *s = &p->segs[i];
@@ -81,29 +92,30 @@ static unsigned int run_len(const struct xpx_segment *s, unsigned int i)
 	return j - i;
 }
 
-static unsigned int objs_in(const struct xp_mempool *mp, size_t len)
+/* Objects a run of @len bytes holds (populate's rule), as a size_t. */
+static size_t objs_in(const struct xp_mempool *mp, size_t len)
 {
 	size_t tail = xp_mempool_chunk_size(mp, 1);
 
-	return len < tail ? 0 : 1 + (unsigned int)((len - tail) / mp->obj_stride);
+	return len < tail ? 0 : 1 + (len - tail) / mp->obj_stride;
 }
 
-static unsigned int segment_fit(const struct xp_mempool *mp,
-				const struct xpx_segment *s,
-				unsigned int *chunks)
+static size_t segment_fit(const struct xp_mempool *mp,
+			  const struct xpx_segment *s)
 {
-	unsigned int i, len, k, fit = 0;
+	unsigned int i, len;
+	size_t fit = 0;
 
 	for (i = 0; i < s->npages; i += len) {
 		len = run_len(s, i);
-		k = objs_in(mp, (size_t)len * XP_PAGE_SIZE);
-		fit += k;
-		*chunks += k > 0;
+		fit += objs_in(mp, (size_t)len * XP_PAGE_SIZE);
 	}
 	return fit;
 }
 
-static int populate_segment(struct xp_mempool *mp, const struct xpx_segment *s)
+/* Hand each run of the segment to populate; count the chunks it filled. */
+static int populate_segment(struct xp_mempool *mp, struct xpx_pool *p,
+			    const struct xpx_segment *s)
 {
 	unsigned int i, len;
 	int ret;
@@ -116,6 +128,7 @@ static int populate_segment(struct xp_mempool *mp, const struct xpx_segment *s)
 					  s->bus[i], (size_t)len * XP_PAGE_SIZE);
 		if (ret < 0)
 			return ret;
+		p->chunks += ret > 0;
 	}
 	return 0;
 }
@@ -192,7 +205,6 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 		       unsigned int n, uint32_t self)
 {
 	struct xpx_segment *s = new_segment(p, n);
-	unsigned int limit;
 
 	if (s == NULL)
 		return -ENOMEM;
@@ -202,43 +214,56 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 	if (s->va == NULL) {
 		int ret = err_or(EIO);
 
-		if (ret == -ENOSPC) {
-			limit = read_limit();
-			xp_log(XP_LOG_ERR,
-			       "xen_dom0: cannot share %u more pages (%u "
-			       "shared): the gntalloc limit%s%.0u is reached; "
-			       "raise it in %s",
-			       n, p->pages, limit ? " of " : "", limit,
-			       XPX_LIMIT_FILE);
-		} else {
+		/* Forget the empty segment: a smaller batch may follow. */
+		free(s->refs);
+		free(s->bus);
+		p->nsegs--;
+		if (ret != -ENOSPC)
 			xp_log(XP_LOG_ERR,
 			       "xen_dom0: xengntshr_share_pages(%u pages to "
 			       "domain %u): %s",
 			       n, p->args.peer, strerror(-ret));
-		}
 		return ret;
 	}
 	p->pages += n;
 	return learn_frames(p, xch, s, self, p->args.peer);
 }
 
-/* Pages n objects need if all their frames were contiguous. */
-static unsigned int pages_for(const struct xp_mempool *mp, unsigned int n)
+static void limit_message(const struct xpx_pool *p)
 {
-	size_t bytes = xp_mempool_chunk_size(mp, n);
+	unsigned int limit = read_limit();
 
-	return (unsigned int)((bytes + XP_PAGE_SIZE - 1) / XP_PAGE_SIZE);
+	if (limit > 0)
+		xp_log(XP_LOG_ERR,
+		       "xen_dom0: no more pages can be shared (%u shared by "
+		       "this pool): the gntalloc limit of %u pages is "
+		       "reached; raise it in %s",
+		       p->pages, limit, XPX_LIMIT_FILE);
+	else
+		xp_log(XP_LOG_ERR,
+		       "xen_dom0: no more pages can be shared (%u shared by "
+		       "this pool): the gntalloc limit is reached; raise it "
+		       "in %s",
+		       p->pages, XPX_LIMIT_FILE);
+}
+
+/* Pages n objects need if all their frames were contiguous (n <= INT_MAX
+ * and the pool's layout fits size_t, so this fits a size_t too). */
+static size_t pages_for(const struct xp_mempool *mp, unsigned int n)
+{
+	return (xp_mempool_chunk_size(mp, n) + XP_PAGE_SIZE - 1) /
+	       XP_PAGE_SIZE;
 }
 
 /* Objects the runs of every segment hold (recounted each time: a switch to
  * grant-DMA addresses changes the runs of earlier segments too). */
-static unsigned int pool_fit(const struct xp_mempool *mp, struct xpx_pool *p)
+static size_t pool_fit(const struct xp_mempool *mp, const struct xpx_pool *p)
 {
-	unsigned int i, fit = 0;
+	unsigned int i;
+	size_t fit = 0;
 
-	p->chunks = 0;
 	for (i = 0; i < p->nsegs; i++)
-		fit += segment_fit(mp, &p->segs[i], &p->chunks);
+		fit += segment_fit(mp, &p->segs[i]);
 	return fit;
 }
 
@@ -246,27 +271,34 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		       xc_interface **xch)
 {
 	uint32_t self = xpx_self_domid(&p->args);
-	unsigned int fit = 0, want, bound;
+	size_t fit = 0, want, bound, need = pages_for(mp, mp->size);
 	int ret;
 
 	p->granter = self;
+	/* Share calls take an int count: the bound stays below INT_MAX. */
 	bound = p->args.max_pages ? p->args.max_pages
-				  : 4 * pages_for(mp, mp->size) + 16;
+		: need > (INT_MAX - 16) / 4 ? INT_MAX : 4 * need + 16;
 	while (fit < mp->size) {
-		want = pages_for(mp, mp->size - fit);
+		want = pages_for(mp, (unsigned int)(mp->size - fit));
 		if (want > p->args.batch)
 			want = p->args.batch;
 		if (p->pages >= bound) {
 			xp_log(XP_LOG_ERR,
-			       "xen_dom0: %u pages hold only %u of %u objects "
+			       "xen_dom0: %u pages hold only %zu of %u objects "
 			       "of %zu bytes: their frames are too fragmented "
-			       "(raise max_pages=, now %u)",
+			       "(raise max_pages=, now %zu)",
 			       p->pages, fit, mp->size, mp->elt_size, bound);
 			return -EFBIG;
 		}
 		if (want > bound - p->pages)
 			want = bound - p->pages;
-		ret = share_batch(p, xch, want, self);
+		/* Near the gntalloc limit a smaller batch may still fit. */
+		while ((ret = share_batch(p, xch, (unsigned int)want, self)) ==
+			       -ENOSPC &&
+		       want > 1)
+			want /= 2;
+		if (ret == -ENOSPC)
+			limit_message(p);
 		if (ret != 0)
 			return ret;
 		fit = pool_fit(mp, p);
@@ -279,7 +311,7 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 {
 	uint32_t self = xpx_self_domid(&p->args);
 	struct xpx_segment *s = new_segment(p, p->args.nrefs);
-	unsigned int fit;
+	size_t fit;
 	int ret;
 
 	if (s == NULL)
@@ -304,7 +336,7 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	fit = pool_fit(mp, p);
 	if (fit < mp->size) {
 		xp_log(XP_LOG_ERR,
-		       "xen_dom0: the %u refs of domain %u hold only %u of "
+		       "xen_dom0: the %u refs of domain %u hold only %zu of "
 		       "%u objects of %zu bytes",
 		       p->args.nrefs, p->args.map_domid, fit, mp->size,
 		       mp->elt_size);
@@ -401,23 +433,39 @@ static int publish(struct xpx_pool *p)
 {
 	uint32_t *refs = malloc(p->pages * sizeof(*refs));
 	unsigned int i;
+	struct stat st;
+	char *tmp;
 	FILE *f;
 	int ret = 0;
 
 	if (refs == NULL)
 		return -ENOMEM;
 	copy_refs(p, refs, p->pages);
-	f = fopen(p->args.publish, "w");
+	/* Written aside and renamed: a reader never sees half a list. */
+	tmp = malloc(strlen(p->args.publish) + 16);
+	if (tmp == NULL) {
+		free(refs);
+		return -ENOMEM;
+	}
+	sprintf(tmp, "%s.%ld.tmp", p->args.publish, (long)getpid());
+	f = fopen(tmp, "w");
 	if (f == NULL) {
 		ret = err_or(EIO);
 	} else {
-		p->published = 1;
 		for (i = 0; i < p->pages; i++)
 			fprintf(f, "%s%u", i ? ":" : "", refs[i]);
 		fputc('\n', f);
-		if (fclose(f) != 0)
+		if (fclose(f) != 0 || stat(tmp, &st) != 0 ||
+		    rename(tmp, p->args.publish) != 0) {
 			ret = err_or(EIO);
+			unlink(tmp);
+		} else {
+			p->published = 1;
+			p->pub_dev = st.st_dev;
+			p->pub_ino = st.st_ino;
+		}
 	}
+	free(tmp);
 	free(refs);
 	if (ret != 0)
 		xp_log(XP_LOG_ERR, "xen_dom0: publish=%s: %s",
@@ -458,7 +506,11 @@ static xc_interface *open_ctrl(struct xpx_pool *p)
 {
 	xc_interface *xch;
 
-	if (p->args.gref_frames) {
+	/* In map mode the frames would come from the guest's own table,
+	 * which the guest can rewrite at any time: grant-DMA addresses unless
+	 * frames=grant-table says the guest is trusted. */
+	if (p->args.gref_frames ||
+	    (p->args.map_mode && !p->args.frames_given)) {
 		p->gref_frames = 1;
 		return NULL;
 	}
@@ -527,13 +579,22 @@ static int xpx_create(struct xp_mempool *mp, const char *args)
 		return ret;
 	}
 	if (open_xen(p, why, sizeof(why)) != NULL) {
+		ret = p->args.map_mode;
 		teardown(p);
+		if (ret) {
+			/* A backend asked for a guest's pages: private memory
+			 * in their place would look like working. */
+			xp_log(XP_LOG_ERR,
+			       "xen_dom0: map mode needs Xen (%s)", why);
+			return -ENODEV;
+		}
 		return xp_mempool_handler_fallback(mp, why);
 	}
 	ret = setup(mp, p);
 	mp->pool_data = p;
+	p->chunks = 0;
 	for (i = 0; ret == 0 && i < p->nsegs; i++)
-		ret = populate_segment(mp, &p->segs[i]);
+		ret = populate_segment(mp, p, &p->segs[i]);
 	if (ret != 0) {
 		mp->pool_data = NULL;
 		teardown(p);

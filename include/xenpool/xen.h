@@ -14,12 +14,15 @@
  *  - map mode (`map=DOMID,refs=...`): a backend, typically in dom0, maps the
  *    pages a guest granted to it, with xengnttab_map_domain_grant_refs.
  *
- * Bus addresses: the frame behind each page is read from the granting
- * domain's grant table through libxenctrl (privileged): a machine frame for a
- * PV domain, a guest frame (which the IOMMU translates) for HVM/PVH.  Where
- * the table cannot be read (an unprivileged domU), or with `frames=gref`, the
- * bus address is the grant-DMA address (1 << 63) | (gref << 12) | offset, as
- * Linux's grant DMA ops use.  xp_mempool_virt2phy() answers from a private
+ * Bus addresses: in share mode the frame behind each page is read from this
+ * domain's own grant table through libxenctrl (privileged): a machine frame
+ * for a PV domain, a guest frame (which the IOMMU translates) for HVM/PVH.
+ * Where the table cannot be read (an unprivileged domU), or with
+ * `frames=gref`, the bus address is the grant-DMA address
+ * (1 << 63) | (gref << 12) | offset, as Linux's grant DMA ops use.  In map
+ * mode grant-DMA addresses are the default: the frames would come from the
+ * guest's table, which the guest can rewrite at any moment; `frames=grant-table`
+ * reads it anyway, for a guest the backend trusts.  xp_mempool_virt2phy() answers from a private
  * per-page table: O(1), no system call.
  *
  * Pages in address order whose bus addresses follow each other form one
@@ -29,34 +32,39 @@
  * table, the chunk list and all other metadata live in private memory, so a
  * peer that writes any granted byte at any time cannot corrupt the pool.
  *
- * When Xen is absent at run time (the Xen libraries cannot be opened), the
- * pool is created by the default handler instead; xp_mempool_handler_name()
- * says which handler serves it.
+ * When Xen is absent at run time (the Xen libraries cannot be opened), a
+ * share-mode pool is created by the default handler instead;
+ * xp_mempool_handler_name() says which handler serves it.  A map-mode pool
+ * fails with ENODEV: a backend that asked for a guest's pages must not be
+ * handed private memory that looks like them.
  *
  * Arguments (the handler_args string): a comma-separated list of key=value,
- * parsed strictly (an unknown key, a bad number or a repeated key fails the
- * creation with EINVAL and a message naming the key):
+ * parsed strictly (an unknown key, a bad number, a repeated key or an empty
+ * item fails the creation with EINVAL and a message naming the key):
  *   peer=DOMID        share mode: the domain granted the pages (default 0)
  *   writable=0|1      grant (share) or map (map mode) read-write (default 1)
  *   map=DOMID         map mode: the guest whose grants are mapped
- *   refs=R1:R2:...    map mode: the refs, in the order to map them, or
- *   refs=@FILE        read from FILE (the same list; spaces and newlines ok)
- *   frames=grant-table|gref   source of bus addresses (default grant-table,
- *                     falling back to gref when the table cannot be read)
+ *   refs=R1:R2:...    map mode: the refs, in the order to map them (one
+ *                     colon between refs; a ref given twice is an error), or
+ *   refs=@FILE        read from FILE (colons, spaces or newlines between)
+ *   frames=grant-table|gref   source of bus addresses (default: grant-table
+ *                     in share mode, falling back to gref when the table
+ *                     cannot be read; gref in map mode)
  *   self=DOMID        this domain's id (default: 0 when
  *                     /proc/xen/capabilities says control_d, else DOMID_SELF,
  *                     which libxenctrl resolves; in map mode an unknown id
  *                     means the grantee of the guest's entries is not
  *                     checked: the mapping succeeding already shows the
  *                     grants are to this domain)
- *   batch=N           pages per share call (default 256)
+ *   batch=N           pages per share call (default 256; halved while a
+ *                     batch would pass the gntalloc limit)
  *   max_pages=N       share mode: give up past N pages (default: four times
  *                     what the objects need if all frames were contiguous,
  *                     plus 16) when fragmented frames leave too few runs
  *                     long enough for the objects
  *   publish=FILE      share mode: write the refs, in address order, to FILE
- *                     as R1:R2:...; the file is removed when the pool is
- *                     freed
+ *                     as R1:R2:... (written aside and renamed into place);
+ *                     removed when the pool is freed, if still that file
  */
 #ifndef XENPOOL_XEN_H
 #define XENPOOL_XEN_H

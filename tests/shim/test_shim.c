@@ -647,7 +647,7 @@ static void test_table_v2(void **state)
 
 	t = xc_gnttab_map_table_v2(xch, 3, &n);
 	assert_non_null(t);
-	assert_int_equal(n, 64 * 256);
+	assert_int_equal(n, 64 * 512); /* v1-sized count, as libxenctrl */
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(t[refs[i]].full_page.hdr.flags,
 				 GTF_permit_access);
@@ -1227,7 +1227,8 @@ static void test_env(void **state)
 	assert_int_equal(q.nr_frames, 2);
 	t = xc_gnttab_map_table_v2(xch, SELF, &n);
 	assert_non_null(t);
-	assert_int_equal(n, 2 * 256);
+	/* libxenctrl counts v1-sized entries whatever the version. */
+	assert_int_equal(n, 2 * 512);
 	assert_int_equal(munmap(t, 2 * PAGE), 0);
 	ASSERT_NULL_ERRNO(xengntshr_share_pages(xgs, 1, 17, refs, 1), ENOSPC);
 	p = xengntshr_share_pages(xgs, 1, 16, refs, 1);

@@ -1130,7 +1130,10 @@ static int map_table_locked(uint32_t domid, void **out, int *gnt_num)
 	t->next = st.tables;
 	st.tables = t;
 	*out = p;
-	*gnt_num = (int)table_entries();
+	/* As libxenctrl: frames * (PAGE_SIZE / sizeof(grant_entry_v1_t))
+	 * whatever the version, so that a caller that believed it to be a
+	 * count of v2 entries would unmap and read twice too much. */
+	*gnt_num = (int)(st.cfg.table_frames * (PAGE / sizeof(grant_entry_v1_t)));
 	return 0;
 }
 
