@@ -31,15 +31,19 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
+int xp__ops_put_failed(struct xp_mempool *mp, unsigned int n, int ret)
+{
+	XP_ERR("pool %s: handler %s refused a put of %u objects: %s",
+	       mp->name, mp->core->ops->name, n,
+	       strerror(ret < 0 ? -ret : EPROTO));
+	return ret;
+}
+
 int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
 {
 	int ret = mp->core->ops->put_bulk(mp, objs, n);
 
-	if (ret != 0)
-		XP_ERR("pool %s: handler %s refused a put of %u objects: %s",
-		       mp->name, mp->core->ops->name, n,
-		       strerror(ret < 0 ? -ret : EPROTO));
-	return ret;
+	return ret == 0 ? 0 : xp__ops_put_failed(mp, n, ret);
 }
 
 int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n)
@@ -258,6 +262,11 @@ static void cache_put(struct xp_mempool *mp, void *const *objs,
 
 int xp__mempool_get_miss(struct xp_mempool *mp, void **objs, unsigned int n)
 {
+	/* An uncached pool goes straight to its handler: no cache to look
+	 * up, and no orphans (they exist only beside caches). */
+	if (XP_LIKELY(mp->cache_size == 0 &&
+		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0))
+		return mp->core->ops->get_bulk(mp, objs, n) == 0 ? 0 : -ENOBUFS;
 	if (n == 0)
 		return 0;
 	if (mp->flags & XP_MEMPOOL_F_DEBUG)
@@ -268,6 +277,14 @@ int xp__mempool_get_miss(struct xp_mempool *mp, void **objs, unsigned int n)
 void xp__mempool_put_miss(struct xp_mempool *mp, void *const *objs,
 			  unsigned int n)
 {
+	if (XP_LIKELY(mp->cache_size == 0 &&
+		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0)) {
+		int ret = mp->core->ops->put_bulk(mp, objs, n);
+
+		if (XP_UNLIKELY(ret != 0))
+			(void)xp__ops_put_failed(mp, n, ret);
+		return;
+	}
 	if (n == 0)
 		return;
 	if (mp->flags & XP_MEMPOOL_F_DEBUG) {

@@ -87,6 +87,7 @@ extern const int xp__xen_handler_linked;   /* xen/xen_dom0.c, --enable-xen */
 int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n);
 
 int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n);
+int xp__ops_put_failed(struct xp_mempool *mp, unsigned int n, int ret);
 
 /* Caches (cache.c). */
 void xp__caches_free_all(struct xp_mempool *mp);
