@@ -476,13 +476,8 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	ret = chunk_reserve(core);
 	if (ret != 0)
 		return ret;
-	ret = place_objects(mp, first, fit);
-	if (ret != 0) {
-		/* Some objects of this chunk may be in the handler already:
-		 * the creation cannot succeed any more. */
-		core->populate_err = ret;
-		return ret;
-	}
+	/* Record the chunk first: the object initialiser may ask for the
+	 * bus address of its object (the mbuf layer does). */
 	memmove(&core->by_va[pos + 1], &core->by_va[pos],
 		(core->nchunks - pos) * sizeof(core->by_va[0]));
 	core->by_va[pos] = core->nchunks;
@@ -495,6 +490,16 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 		.nobjs = fit,
 	};
 	core->nchunks++;
+	ret = place_objects(mp, first, fit);
+	if (ret != 0) {
+		/* Some objects of this chunk may be in the handler already:
+		 * the creation cannot succeed any more.  Forget the chunk. */
+		core->nchunks--;
+		memmove(&core->by_va[pos], &core->by_va[pos + 1],
+			(core->nchunks - pos) * sizeof(core->by_va[0]));
+		core->populate_err = ret;
+		return ret;
+	}
 	core->populated += fit;
 	return (int)fit;
 }

@@ -207,9 +207,10 @@ XP_EXPORT void xp_mempool_free(struct xp_mempool *mp);
  * Objects start at the first address of the chunk aligned for the pool
  * (cache line, or 8 bytes with XP_MEMPOOL_F_NO_CACHE_ALIGN) and follow at
  * mp->obj_stride; no object (with its debug guard) crosses va + len.  Stops
- * when the pool holds mp->size objects.  Calls the pool's obj_init on each
- * object, puts them through the handler's put_bulk, and records the chunk for
- * xp_mempool_mem_iter() and the default virt2phy.
+ * when the pool holds mp->size objects.  Records the chunk for
+ * xp_mempool_mem_iter() and the default virt2phy (first, so that obj_init
+ * may already ask xp_mempool_virt2phy() about its object), calls the pool's
+ * obj_init on each object and puts them through the handler's put_bulk.
  *
  * @param mp   the pool being created.
  * @param va   start of the chunk.
