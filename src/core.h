@@ -51,6 +51,7 @@ struct xp__mempool_core {
 	int populate_err;             /* a populate failed half-way */
 	char *fallback_why;           /* set by xp_mempool_handler_fallback */
 	xp_mempool_free_cb_t *free_cb; /* xp_mempool_set_free_cb */
+	struct xp_ring *ring;         /* xp_mempool_handler_set_ring */
 	void *free_cb_arg;
 	struct xp__chunk *chunks;     /* in populate order */
 	unsigned int *by_va;          /* indices into chunks, sorted by va */

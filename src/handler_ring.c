@@ -28,6 +28,7 @@ static int ring_create(struct xp_mempool *mp, unsigned int ring_flags)
 	if (r == NULL)
 		return -errno;
 	mp->pool_data = r;
+	(void)xp_mempool_handler_set_ring(mp, r);
 	ret = xp_mempool_populate_default(mp);
 	if (ret < 0) {
 		mp->pool_data = NULL;

@@ -200,6 +200,7 @@ static int run_fallback(struct xp_mempool *mp)
 	if (err != 0)
 		return err;
 	mp->handler_idx = idx;
+	mp->core->ring = NULL;
 	return run_create(mp, NULL);
 }
 
@@ -300,6 +301,10 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	err = run_create(mp, handler_args);
 	if (err != 0)
 		goto err_unlink;
+	/* Only uncached, unchecked pools bypass the handler: a cached pool
+	 * must reach its miss path to create caches, a debug pool its checks. */
+	if (mp->cache_size == 0 && !(mp->flags & XP_MEMPOOL_F_DEBUG))
+		mp->direct_ring = mp->core->ring;
 	pthread_mutex_lock(&xp__pools_lock);
 	mp->core->live = 1;
 	pthread_mutex_unlock(&xp__pools_lock);
@@ -502,6 +507,16 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	}
 	core->populated += fit;
 	return (int)fit;
+}
+
+int xp_mempool_handler_set_ring(struct xp_mempool *mp, struct xp_ring *r)
+{
+	if (mp == NULL || r == NULL)
+		return -EINVAL;
+	if (!mp->core->creating)
+		return -EBUSY;
+	mp->core->ring = r;
+	return 0;
 }
 
 int xp_mempool_handler_fallback(struct xp_mempool *mp, const char *why)

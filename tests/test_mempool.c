@@ -1513,6 +1513,42 @@ static void test_handler_calls_uncached(void **state)
 	assert_int_equal(*tu_count_destroyed(), destroyed + 1);
 }
 
+/*
+ * Uncached pools of a ring-backed handler get and put through the ring
+ * inline: the handler's ring is direct_ring and it sees every object go
+ * out and come back.  Cached and debug pools keep the handler path.
+ */
+static void test_direct_ring(void **state)
+{
+	struct xp_mempool *mp;
+	void *objs[40];
+
+	(void)state;
+	mp = tu_mk_pool("direct", 100, 64, 0, 0, "ring_mp_mc");
+	assert_non_null(mp->direct_ring);
+	assert_ptr_equal(mp->direct_ring, mp->pool_data);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 40), 0);
+	assert_int_equal(xp_ring_count(mp->direct_ring), 60);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 61), -ENOBUFS);
+	assert_int_equal(xp_ring_count(mp->direct_ring), 60);
+	xp_mempool_put_bulk(mp, objs, 40);
+	assert_int_equal(xp_ring_count(mp->direct_ring), 100);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+
+	mp = tu_mk_pool("direct_cached", 100, 64, 8, 0, "ring_mp_mc");
+	assert_null(mp->direct_ring);
+	xp_mempool_free(mp);
+	mp = tu_mk_pool("direct_debug", 100, 64, 0, XP_MEMPOOL_F_DEBUG,
+			"ring_sp_sc");
+	assert_null(mp->direct_ring);
+	xp_mempool_free(mp);
+	/* A handler that does not declare a ring. */
+	mp = tu_mk_pool("direct_user", 100, 64, 0, 0, TU_COUNT_HANDLER);
+	assert_null(mp->direct_ring);
+	xp_mempool_free(mp);
+}
+
 static void test_handler_calls_cached(void **state)
 {
 	unsigned long destroyed = *tu_count_destroyed();
@@ -1582,6 +1618,7 @@ int main(void)
 		cmocka_unit_test(test_ring_handlers),
 		cmocka_unit_test(test_handler_calls_uncached),
 		cmocka_unit_test(test_handler_calls_cached),
+		cmocka_unit_test(test_direct_ring),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -539,6 +539,7 @@ static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 	p->ring = xp_ring_create(mp->size, ring_flags);
 	if (p->ring == NULL)
 		return err_or(ENOMEM);
+	(void)xp_mempool_handler_set_ring(mp, p->ring);
 	xch = open_ctrl(p);
 	ret = p->args.map_mode ? map_pages(mp, p, &xch)
 			       : share_pages(mp, p, &xch);

@@ -46,6 +46,7 @@ extern "C" {
 #endif
 
 struct xp_mempool;
+struct xp_ring;
 
 /** Size of a handler or pool name, including the terminating NUL. */
 #define XP_MEMPOOL_NAMESIZE 32
@@ -93,6 +94,20 @@ struct xp_mempool_ops {
  */
 XP_EXPORT int xp_mempool_handler_fallback(struct xp_mempool *mp,
 					  const char *why);
+
+/**
+ * From a handler's create: declare that the pool's free objects are exactly
+ * the contents of @p r, so that get_bulk is xp_ring_dequeue_bulk(r) (all or
+ * nothing) and put_bulk is xp_ring_enqueue_bulk(r), with the variant chosen
+ * by the ring's flags, and get_count is xp_ring_count(r).  The ring must
+ * hold the whole pool and live until destroy.  Pools without a cache (and
+ * not in debug mode) then get and put through the ring inline, without
+ * calling the handler: the dispatch costs a load and a branch.
+ *
+ * @return 0, -EINVAL (@p mp or @p r NULL) or -EBUSY (not in create).
+ */
+XP_EXPORT int xp_mempool_handler_set_ring(struct xp_mempool *mp,
+					  struct xp_ring *r);
 
 /**
  * Register a handler.  The ops are copied into the registry.

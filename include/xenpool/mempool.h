@@ -58,11 +58,13 @@
 #ifndef XENPOOL_MEMPOOL_H
 #define XENPOOL_MEMPOOL_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <xenpool/common.h>
 #include <xenpool/handler.h>
+#include <xenpool/ring.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -118,6 +120,12 @@ struct xp_mempool {
 	size_t obj_stride;              /**< distance between adjacent objects */
 	size_t priv_size;               /**< bytes of xp_mempool_get_priv() */
 	struct xp__mempool_core *core;  /**< private to the core */
+	/**
+	 * Uncached pools whose handler keeps its free objects in an xp_ring
+	 * (xp_mempool_handler_set_ring): the ring, which the inline fast path
+	 * uses directly, with no call.  NULL otherwise.
+	 */
+	struct xp_ring *direct_ring;
 	/** Per-thread caches by thread slot; slot 0 is never used. */
 	XP_ALIGNED(XP_CACHE_LINE_SIZE)
 	struct xp_mempool_cache *cache[XP_MEMPOOL_MAX_THREADS];
@@ -315,6 +323,10 @@ XP_INLINE int xp_mempool_get_bulk(struct xp_mempool *mp, void **objs,
 			xp__cache_take(c, objs, n, len);
 			return 0;
 		}
+	} else if (mp->direct_ring != NULL) {
+		return xp_ring_dequeue_bulk(mp->direct_ring, objs, n, NULL) == n
+			       ? 0
+			       : -ENOBUFS;
 	}
 	return xp__mempool_get_miss(mp, objs, n);
 }
@@ -335,6 +347,10 @@ XP_INLINE void xp_mempool_put_bulk(struct xp_mempool *mp, void *const *objs,
 			xp__cache_give(c, objs, n, len);
 			return;
 		}
+	} else if (mp->direct_ring != NULL) {
+		/* Holds every object of the pool: a put cannot fail. */
+		(void)xp_ring_enqueue_bulk(mp->direct_ring, objs, n, NULL);
+		return;
 	}
 	xp__mempool_put_miss(mp, objs, n);
 }
