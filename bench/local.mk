@@ -1,2 +1,40 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# The benchmark against DPDK: make bench.
+# The benchmark against DPDK (doc/performance.md): built for make check and
+# make bench, never installed.  With DPDK (configure --with-dpdk, the default
+# when pkg-config finds libdpdk) every source gets DPDK's flags, so the inline
+# fast paths of both libraries are compiled alike (DPDK's -march included).
+# -no-install: a real executable in bench/, which valgrind can run directly.
+
+check_PROGRAMS += bench/xenpool-bench
+bench_xenpool_bench_SOURCES = bench/bench.h bench/bench_main.c bench/bench_xp.c
+bench_xenpool_bench_CFLAGS = $(AM_CFLAGS)
+bench_xenpool_bench_LDADD = src/libxenpool.la
+bench_xenpool_bench_LDFLAGS = $(AM_LDFLAGS) -no-install
+if XP_DPDK
+bench_xenpool_bench_SOURCES += bench/bench_dpdk.c
+bench_xenpool_bench_CFLAGS += $(DPDK_CFLAGS)
+bench_xenpool_bench_LDADD += $(DPDK_LIBS)
+endif
+
+EXTRA_DIST += bench/smoke.sh
+CLEANFILES += bench/bench.csv bench/bench-full.csv bench/bench-callgrind.csv
+
+if XP_TESTS
+TESTS += bench/smoke.sh
+endif
+
+# make bench / bench-full / bench-callgrind; BENCH_FLAGS adds options, e.g.
+# make bench BENCH_FLAGS='--cpu 0 --only "^pool/c256"'.
+bench: bench/xenpool-bench$(EXEEXT)
+	bench/xenpool-bench$(EXEEXT) --short --csv bench/bench.csv \
+		$(BENCH_FLAGS)
+
+bench-full: bench/xenpool-bench$(EXEEXT)
+	bench/xenpool-bench$(EXEEXT) --full --csv bench/bench-full.csv \
+		$(BENCH_FLAGS)
+
+bench-callgrind: bench/xenpool-bench$(EXEEXT)
+	bench/xenpool-bench$(EXEEXT) --short --callgrind \
+		--csv bench/bench-callgrind.csv $(BENCH_FLAGS)
+
+.PHONY: bench bench-full bench-callgrind

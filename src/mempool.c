@@ -201,6 +201,8 @@ static int run_fallback(struct xp_mempool *mp)
 		return err;
 	mp->handler_idx = idx;
 	mp->core->ring = NULL;
+	mp->v2p_len = 0;
+	mp->v2p_pages = NULL;
 	return run_create(mp, NULL);
 }
 
@@ -305,6 +307,14 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	 * must reach its miss path to create caches, a debug pool its checks. */
 	if (mp->cache_size == 0 && !(mp->flags & XP_MEMPOOL_F_DEBUG))
 		mp->direct_ring = mp->core->ring;
+	/* One chunk with a bus address and no handler virt2phy: inline. */
+	if (mp->v2p_pages == NULL && mp->core->ops->virt2phy == NULL &&
+	    mp->core->nchunks == 1 &&
+	    mp->core->chunks[0].phys != XP_BAD_PHYS) {
+		mp->v2p_va = mp->core->chunks[0].va;
+		mp->v2p_len = mp->core->chunks[0].len;
+		mp->v2p_phys = mp->core->chunks[0].phys;
+	}
 	pthread_mutex_lock(&xp__pools_lock);
 	mp->core->live = 1;
 	pthread_mutex_unlock(&xp__pools_lock);
@@ -509,6 +519,21 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	return (int)fit;
 }
 
+int xp_mempool_handler_set_page_table(struct xp_mempool *mp, const void *va,
+				      size_t npages, const uint64_t *pages)
+{
+	if (mp == NULL || va == NULL || pages == NULL || npages == 0 ||
+	    ((uintptr_t)va & (XP_PAGE_SIZE - 1)) != 0 ||
+	    npages > (SIZE_MAX - (uintptr_t)va) / XP_PAGE_SIZE)
+		return -EINVAL;
+	if (!mp->core->creating)
+		return -EBUSY;
+	mp->v2p_va = (uintptr_t)va;
+	mp->v2p_len = npages * XP_PAGE_SIZE;
+	mp->v2p_pages = pages;
+	return 0;
+}
+
 int xp_mempool_handler_set_ring(struct xp_mempool *mp, struct xp_ring *r)
 {
 	if (mp == NULL || r == NULL)
@@ -600,7 +625,7 @@ long xp__obj_index(const struct xp_mempool *mp, const void *addr)
 	return (long)(c->first_idx + off / mp->obj_stride);
 }
 
-uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp, const void *addr)
+uint64_t xp__mempool_virt2phy(const struct xp_mempool *mp, const void *addr)
 {
 	const struct xp__chunk *c;
 
@@ -608,7 +633,11 @@ uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp, const void *addr)
 		return XP_BAD_PHYS;
 	if (mp->core->ops->virt2phy != NULL)
 		return mp->core->ops->virt2phy(mp, addr);
-	c = xp__chunk_find(mp, (uintptr_t)addr);
+	/* One chunk (populate_default): no search. */
+	c = mp->core->nchunks == 1 ? &mp->core->chunks[0]
+				   : xp__chunk_find(mp, (uintptr_t)addr);
+	if (c != NULL && (uintptr_t)addr - c->va >= c->len)
+		c = NULL;
 	if (c == NULL || c->phys == XP_BAD_PHYS)
 		return XP_BAD_PHYS;
 	return c->phys + ((uintptr_t)addr - c->va);

@@ -547,6 +547,9 @@ static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 		xc_interface_close(xch);
 	if (ret == 0)
 		ret = build_page_table(p);
+	if (ret == 0)
+		(void)xp_mempool_handler_set_page_table(
+			mp, (const void *)p->base, p->span, p->page_bus);
 	if (ret == 0 && p->args.publish != NULL)
 		ret = publish(p);
 	return ret;

@@ -126,6 +126,16 @@ struct xp_mempool {
 	 * uses directly, with no call.  NULL otherwise.
 	 */
 	struct xp_ring *direct_ring;
+	/*
+	 * Inline virt2phy: [v2p_va, v2p_va + v2p_len) translates either
+	 * linearly to v2p_phys (v2p_pages NULL) or through v2p_pages, one bus
+	 * address per page (XP_BAD_PHYS: none).  v2p_len 0: always the
+	 * out-of-line path.
+	 */
+	uintptr_t v2p_va;
+	size_t v2p_len;
+	uint64_t v2p_phys;
+	const uint64_t *v2p_pages;
 	/** Per-thread caches by thread slot; slot 0 is never used. */
 	XP_ALIGNED(XP_CACHE_LINE_SIZE)
 	struct xp_mempool_cache *cache[XP_MEMPOOL_MAX_THREADS];
@@ -452,16 +462,38 @@ XP_EXPORT unsigned int xp_mempool_avail_count(const struct xp_mempool *mp);
 /** size - xp_mempool_avail_count(). */
 XP_EXPORT unsigned int xp_mempool_in_use_count(const struct xp_mempool *mp);
 
+/* Out-of-line half of xp_mempool_virt2phy(); not for direct use. */
+XP_EXPORT uint64_t xp__mempool_virt2phy(const struct xp_mempool *mp,
+					const void *addr);
+
 /**
  * Bus address of @p addr, an address inside one of the pool's objects (or
  * anywhere in its chunks), from the handler's virt2phy or, without one, from
- * the chunks recorded by populate.
+ * the chunks recorded by populate.  Inline, without a call, for a pool in
+ * one chunk (the default memory) and for a handler that published a per-page
+ * table (xp_mempool_handler_set_page_table(), as xen_dom0 does).
  *
  * @return the address, or XP_BAD_PHYS (outside the pool, or memory without a
- *         bus address).
+ *         bus address, or @p mp NULL).
  */
-XP_EXPORT uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp,
-				       const void *addr);
+XP_INLINE uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp,
+				       const void *addr)
+{
+	uintptr_t off;
+
+	if (XP_UNLIKELY(mp == NULL))
+		return XP_BAD_PHYS;
+	off = (uintptr_t)addr - mp->v2p_va;
+	if (XP_LIKELY(off < mp->v2p_len)) {
+		if (mp->v2p_pages == NULL)
+			return mp->v2p_phys + off;
+		if (mp->v2p_pages[off / XP_PAGE_SIZE] == XP_BAD_PHYS)
+			return XP_BAD_PHYS;
+		return mp->v2p_pages[off / XP_PAGE_SIZE] |
+		       (off & (XP_PAGE_SIZE - 1));
+	}
+	return xp__mempool_virt2phy(mp, addr);
+}
 
 /**
  * Call @p cb on every object of the pool, free or not, in the order populate

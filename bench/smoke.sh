@@ -1,0 +1,89 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# The benchmark cannot rot: run it once, as short as it goes, and check that
+# it succeeds and prints every row of doc/performance.md, in the table and in
+# the CSV.  The figures themselves are not checked (they depend on the
+# machine).  Where DPDK is built in but its EAL cannot start (exit status 3),
+# xenpool is measured alone and the test says so.
+set -u
+
+bench=${top_builddir:-.}/bench/xenpool-bench
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+
+flags="--reps 1 --objs 1024"
+run() {
+	# shellcheck disable=SC2086
+	"$bench" $flags --csv "$tmp/out.csv" >"$tmp/out.txt" 2>"$tmp/err.txt"
+}
+
+run
+rc=$?
+if [ "$rc" -eq 3 ]; then
+	echo "note: DPDK's EAL did not start here; measuring xenpool alone:"
+	cat "$tmp/err.txt"
+	flags="$flags --no-dpdk"
+	run
+	rc=$?
+fi
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: xenpool-bench $flags exited with status $rc" >&2
+	cat "$tmp/out.txt" "$tmp/err.txt" >&2
+	exit 1
+fi
+
+rows=
+for t in 1 2; do
+	for c in 256 0; do
+		for e in 64 2048; do
+			for k in 32 512; do
+				for b in 1 4 32; do
+					rows="$rows pool/c$c/b$b/k$k/e$e/t$t"
+				done
+			done
+		done
+	done
+done
+for c in 256 0; do
+	for b in 1 32; do
+		rows="$rows prodcons/c$c/b$b/e64"
+	done
+done
+for b in 1 4 32; do
+	rows="$rows handler-nocache/b$b/k32 ring-direct/b$b/k32"
+done
+rows="$rows virt2phy/mempool virt2phy/mem mbuf/c256/b32"
+
+status=0
+n=0
+for r in $rows; do
+	n=$((n + 1))
+	if ! grep -q "^$r " "$tmp/out.txt"; then
+		echo "FAIL: row $r missing from the table" >&2
+		status=1
+	fi
+	if ! grep -q "^$r,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,cycles_per_obj," \
+		"$tmp/out.csv"; then
+		echo "FAIL: row $r missing from the CSV" >&2
+		status=1
+	fi
+done
+for s in "^Without a cache" "^Two threads" "^Memory of a pool" \
+	"^Targets of issue 5"; do
+	if ! grep -q "$s" "$tmp/out.txt"; then
+		echo "FAIL: section \"$s\" missing" >&2
+		status=1
+	fi
+done
+for e in 64 2048; do
+	if ! grep -q "^memory/e$e,memory,.*,bytes_per_object,[0-9]" \
+		"$tmp/out.csv"; then
+		echo "FAIL: memory/e$e missing from the CSV" >&2
+		status=1
+	fi
+done
+if [ "$status" -ne 0 ]; then
+	cat "$tmp/out.txt" "$tmp/err.txt" >&2
+	exit 1
+fi
+echo "ok: $n rows and every section printed ($flags)"
