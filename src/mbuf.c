@@ -83,13 +83,18 @@ static struct xp_mempool *make_rooms(unsigned int n, uint16_t room_size,
 {
 	char name[XP_MEMPOOL_NAMESIZE];
 	struct xp_mempool *rooms;
+	unsigned int tries = 0;
 	void **list;
 	int err;
 
-	snprintf(name, sizeof(name), "xp-mbuf-rooms-%u",
-		 __atomic_add_fetch(&room_pool_seq, 1, __ATOMIC_RELAXED));
-	rooms = xp_mempool_create_ex(name, n, room_size, 0, 0, NULL, NULL, 0,
-				     handler, args);
+	/* A user's pool may already have the next name: try further ones. */
+	do {
+		snprintf(name, sizeof(name), "xp-mbuf-rooms-%u",
+			 __atomic_add_fetch(&room_pool_seq, 1,
+					    __ATOMIC_RELAXED));
+		rooms = xp_mempool_create_ex(name, n, room_size, 0, 0, NULL,
+					     NULL, 0, handler, args);
+	} while (rooms == NULL && errno == EEXIST && ++tries < 64);
 	if (rooms == NULL)
 		return NULL;
 	list = malloc((size_t)n * sizeof(*list));
@@ -246,6 +251,21 @@ int xp_pktmbuf_chain(struct xp_mbuf *head, struct xp_mbuf *tail)
 
 /* ---- indirect mbufs ------------------------------------------------------ */
 
+/* One more reference, unless the count is full (a CAS, so that two
+ * threads cannot both pass a check at UINT16_MAX - 1 and wrap it). */
+static int ref_take(struct xp_mbuf *m)
+{
+	uint16_t old = __atomic_load_n(&m->refcnt, __ATOMIC_RELAXED);
+
+	do {
+		if (old == UINT16_MAX)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&m->refcnt, &old, old + 1, 1,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	return 1;
+}
+
 int xp_pktmbuf_attach(struct xp_mbuf *mi, struct xp_mbuf *m)
 {
 	struct xp_mbuf *owner;
@@ -254,9 +274,8 @@ int xp_pktmbuf_attach(struct xp_mbuf *mi, struct xp_mbuf *m)
 	    mi->next != NULL)
 		return -EINVAL;
 	owner = xp_mbuf_is_indirect(m) ? m->direct : m;
-	if (owner == mi || xp_mbuf_refcnt_read(owner) == UINT16_MAX)
+	if (owner == mi || !ref_take(owner))
 		return -EINVAL;
-	xp_mbuf_refcnt_update(owner, 1);
 	mi->direct = owner;
 	mi->buf_addr = m->buf_addr;
 	mi->buf_len = m->buf_len;
@@ -288,7 +307,7 @@ int xp_pktmbuf_detach(struct xp_mbuf *mi)
 {
 	struct xp_mbuf *owner;
 
-	if (mi == NULL || !xp_mbuf_is_indirect(mi))
+	if (mi == NULL || !xp_mbuf_is_indirect(mi) || mi->next != NULL)
 		return -EINVAL;
 	owner = mi->direct;
 	restore_own_room(mi);

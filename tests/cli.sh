@@ -71,6 +71,18 @@ demo_ok() {
 		! has '^throughput +0\.00 '
 }
 
+# mbuf_ok HANDLER [REGEX...]: an mbuf run that worked: rooms on HANDLER,
+# packets moved, every chain passed the check, every mbuf came back and the
+# audit found nothing.
+mbuf_ok() {
+	h=$1
+	shift
+	succeeds "^handler +$h\$" '^rate +[0-9]+\.[0-9]+ Mpps$' \
+		'^checks +[1-9][0-9]*, 0 bad$' '^empty +0 ' '^in use +0$' \
+		'^audit +clean$' "$@" &&
+		! has '^rate +0\.00 '
+}
+
 handler_listed() {
 	has "^[ *] $1( |\$)"
 }
@@ -88,10 +100,14 @@ bad_default_listed() {
 # --- help and version -------------------------------------------------
 
 run "$XENPOOL" --help
-check "--help prints the usage" succeeds '^Usage: ' ' demo ' ' handlers '
+check "--help prints the usage" succeeds '^Usage: ' ' demo ' ' handlers ' \
+	' mbuf '
 
 run "$XENPOOL" help demo
 check "help demo prints the demo options" succeeds '--threads' '--handler'
+
+run "$XENPOOL" help mbuf
+check "help mbuf prints the mbuf options" succeeds '--data-room' '--handler'
 
 run "$XENPOOL" --version
 check "--version prints the versions" succeeds \
@@ -140,6 +156,25 @@ run env XENPOOL_DEFAULT_HANDLER=ring_sp_mc "$XENPOOL" demo --threads 1 \
 	--seconds 1
 check "demo follows XENPOOL_DEFAULT_HANDLER" demo_ok ring_sp_mc
 
+# --- mbuf -----------------------------------------------------------------
+
+run "$XENPOOL" mbuf --seconds 1
+check "mbuf on the default handler: headers with the rooms" mbuf_ok \
+	ring_mp_mc '^headers +with the rooms' \
+	'^pool +xenpool-mbuf: 8191 mbufs, data room 2048, cache 256$'
+
+# The smallest pool: one burst and its clones, nothing cached.
+run "$XENPOOL" mbuf --handler ring_sp_sc -n 36 --data-room 128 --cache 0 \
+	--seconds 1
+check "mbuf on ring_sp_sc, smallest pool and room, no cache" mbuf_ok \
+	ring_sp_sc '^pool +xenpool-mbuf: 36 mbufs, data room 128, cache 0$'
+
+run "$XENPOOL" mbuf -n 100 --data-room=9000 --cache=8 -s 1
+check "mbuf with rooms above a page" mbuf_ok ring_mp_mc
+
+run env XENPOOL_DEFAULT_HANDLER=ring_mp_sc "$XENPOOL" mbuf --seconds 1
+check "mbuf follows XENPOOL_DEFAULT_HANDLER" mbuf_ok ring_mp_sc
+
 # --- bad arguments ----------------------------------------------------
 
 bad_usage() {
@@ -171,6 +206,15 @@ bad_usage "--bulk above -n" demo -n 4 --bulk 8
 bad_usage "--elt-size ''" demo --elt-size ''
 bad_usage "several threads on ring_sp_sc" demo --handler ring_sp_sc --threads 2
 bad_usage "help for an unknown command" help frobnicate
+bad_usage "an unknown mbuf option" mbuf --frobnicate
+bad_usage "an mbuf extra argument" mbuf extra
+bad_usage "a missing mbuf option argument" mbuf --data-room
+bad_usage "mbuf -n below a burst and its clones" mbuf -n 35
+bad_usage "mbuf --data-room below the headroom" mbuf --data-room 127
+bad_usage "mbuf --data-room above 65535" mbuf --data-room 65536
+bad_usage "mbuf --data-room 2k" mbuf --data-room 2k
+bad_usage "mbuf --cache above the maximum" mbuf --cache 513
+bad_usage "mbuf --seconds 0" mbuf --seconds 0
 
 run "$XENPOOL" demo -n abc
 check "-n abc names the bad value" grep -q "abc" "$err"
@@ -182,6 +226,9 @@ run env XENPOOL_DEFAULT_HANDLER=no_such_handler "$XENPOOL" demo --threads 1 \
 	--seconds 1
 check "an unregistered default handler is reported" \
 	runtime_error no_such_handler
+
+run "$XENPOOL" mbuf --handler no_such_handler --seconds 1
+check "mbuf: an unknown handler is reported" runtime_error no_such_handler
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

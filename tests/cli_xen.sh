@@ -105,6 +105,52 @@ run env XENPOOL_LOG=warning "$XENPOOL" demo --handler xen_dom0 --debug \
 	--args frames=gref --seconds 1
 check "demo on xen_dom0 in debug mode, frames=gref" demo_ok xen_dom0
 
+# --- mbuf on the shim --------------------------------------------------
+
+# mbuf_ok ROOMS_HANDLER: rooms on that handler, headers split from them (in
+# private memory, on the built-in ring), packets moved, every chain passed
+# the check, every mbuf came back and the audit found nothing.
+mbuf_ok() {
+	[ "$status" -eq 0 ] &&
+		has "^handler +$1\$" &&
+		has '^headers +split: private memory \(ring_mp_mc\), rooms ' &&
+		has "^headers .* \\($1\\)\$" &&
+		has '^rate +[0-9]+\.[0-9]+ Mpps$' &&
+		! has '^rate +0\.00 ' &&
+		has '^checks +[1-9][0-9]*, 0 bad$' &&
+		has '^in use +0$' &&
+		has '^audit +clean$'
+}
+
+# Xen absent: the rooms' pool fell back to ring_mp_mc, and one line said
+# so.
+mbuf_fallback_ok() {
+	mbuf_ok ring_mp_mc && [ "$(grep -c 'xen_dom0' "$err")" -eq 1 ]
+}
+
+mbuf() {
+	run env XENPOOL_LOG=warning "$@" "$XENPOOL" mbuf --handler xen_dom0 \
+		-n 1000 --seconds 1
+}
+
+mbuf XPSHIM_CONTIG=none
+check "mbuf on xen_dom0, fragmented frames: headers split" mbuf_ok xen_dom0
+
+run env XPSHIM_CONTIG=random XPSHIM_MAX_RUN=6 XPSHIM_SEED=9 \
+	XENPOOL_LOG=warning "$XENPOOL" mbuf --handler xen_dom0 -n 100 \
+	--data-room 9000 --args peer=5,batch=16 --seconds 1
+check "mbuf on xen_dom0, rooms above a page, short frame runs" \
+	mbuf_ok xen_dom0
+
+run env XPSHIM_ABSENT=enoent XENPOOL_LOG=notice "$XENPOOL" mbuf \
+	--handler xen_dom0 -n 1000 --seconds 1
+check "mbuf, Xen absent: rooms on ring_mp_mc, still split, says why" \
+	mbuf_fallback_ok
+
+mbuf XPSHIM_LIMIT=8
+check "mbuf: the gntalloc limit is reported with its file" \
+	create_fails '/sys/module/xen_gntalloc/parameters/limit'
+
 # --- Xen absent ---------------------------------------------------------
 
 run env XPSHIM_ABSENT=enoent XENPOOL_LOG=notice "$XENPOOL" demo \

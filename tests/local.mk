@@ -19,7 +19,8 @@ XP_UNIT_TESTS = \
 	tests/test_cache \
 	tests/test_debug \
 	tests/test_log \
-	tests/test_static
+	tests/test_static \
+	tests/test_mbuf
 
 check_PROGRAMS += $(XP_UNIT_TESTS)
 TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh
@@ -66,4 +67,8 @@ tests_test_static_SOURCES = tests/test_static.c tests/testutil.h
 tests_test_static_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_static_LDADD = $(XP_TEST_LDADD)
 tests_test_static_LDFLAGS = $(AM_LDFLAGS) -static
+
+tests_test_mbuf_SOURCES = tests/test_mbuf.c tests/testutil.h
+tests_test_mbuf_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_mbuf_LDADD = $(XP_TEST_LDADD)
 endif

@@ -17,7 +17,8 @@ XP_XEN_TEST_LDADD = $(XP_TEST_LDADD) -Ltests/shim -lxpshim
 
 XP_XEN_UNIT_TESTS = \
 	tests/test_xen \
-	tests/test_xen_mt
+	tests/test_xen_mt \
+	tests/test_mbuf_xen
 
 check_PROGRAMS += $(XP_XEN_UNIT_TESTS)
 TESTS += $(XP_XEN_UNIT_TESTS) tests/cli_xen.sh
@@ -34,5 +35,12 @@ tests_test_xen_mt_CFLAGS = $(XP_XEN_TEST_CFLAGS)
 tests_test_xen_mt_LDFLAGS = $(XP_XEN_TEST_LINKFLAGS)
 tests_test_xen_mt_LDADD = $(XP_XEN_TEST_LDADD)
 EXTRA_tests_test_xen_mt_DEPENDENCIES = $(XP_SHIM_LIBS)
+
+tests_test_mbuf_xen_SOURCES = tests/test_mbuf_xen.c tests/xentest.h \
+	tests/testutil.h
+tests_test_mbuf_xen_CFLAGS = $(XP_XEN_TEST_CFLAGS)
+tests_test_mbuf_xen_LDFLAGS = $(XP_XEN_TEST_LINKFLAGS)
+tests_test_mbuf_xen_LDADD = $(XP_XEN_TEST_LDADD)
+EXTRA_tests_test_mbuf_xen_DEPENDENCIES = $(XP_SHIM_LIBS)
 endif
 endif

@@ -4,6 +4,7 @@
  *
  *   xenpool handlers      list the registered handlers
  *   xenpool demo [...]    run a get/put workload on a pool and audit it
+ *   xenpool mbuf [...]    run an RX/TX-like loop on a packet buffer pool
  *
  * Exit status: 0 on success, 1 when the library reports a failure (a pool
  * that cannot be created, an audit that fails), 2 on bad usage.
@@ -36,6 +37,15 @@
 #define DEMO_MAX_BULK	  1024
 
 #define DEMO_POOL_NAME "xenpool-demo"
+
+/* The mbuf loop: bursts as a driver's RX and TX see them. */
+#define MBUF_POOL_NAME "xenpool-mbuf"
+#define MBUF_BURST     32
+#define MBUF_CHAINED   4  /* pairs chained per burst */
+#define MBUF_CLONED    4  /* packets cloned per burst */
+#define MBUF_FILL      64 /* bytes written into each packet, at most */
+/* A burst and its clones must fit. */
+#define MBUF_MIN_OBJS  (MBUF_BURST + MBUF_CLONED)
 
 struct demo_opts {
 	const char *handler;
@@ -77,6 +87,7 @@ static void usage_main(FILE *f)
 		"Commands:\n"
 		"  handlers        list the registered mempool handlers\n"
 		"  demo            run a get/put workload on a pool, audit it\n"
+		"  mbuf            run an RX/TX-like loop on packet buffers\n"
 		"  help [COMMAND]  show this help, or a command's\n"
 		"\n"
 		"Options:\n"
@@ -124,6 +135,31 @@ static void usage_demo(FILE *f)
 		DEMO_MAX_BULK);
 }
 
+static void usage_mbuf(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s mbuf [OPTIONS]\n"
+		"\n"
+		"Create a packet buffer pool; for S seconds, take bursts\n"
+		"of %u mbufs, write into each, chain %u pairs, clone %u\n"
+		"packets, check every chain and free the burst; print the\n"
+		"rate, whether the headers are kept apart from the rooms,\n"
+		"and audit the pool.\n"
+		"\n"
+		"  -H, --handler NAME    handler of the rooms (default: the\n"
+		"                        process default)\n"
+		"  -a, --args ARGS       handler argument string\n"
+		"  -n, --count N         mbufs in the pool, %u-%u (8191)\n"
+		"  -r, --data-room S     bytes of each room, headroom\n"
+		"                        included, %u-%u (2048)\n"
+		"  -c, --cache C         per-thread cache size, 0-%u (256)\n"
+		"  -s, --seconds S       run time, 1-%u (1)\n"
+		"  -h, --help            show this help\n",
+		progname, MBUF_BURST, MBUF_CHAINED, MBUF_CLONED, MBUF_MIN_OBJS,
+		DEMO_MAX_OBJS, XP_PKTMBUF_HEADROOM, UINT16_MAX,
+		XP_MEMPOOL_CACHE_MAX_SIZE, DEMO_MAX_SECONDS);
+}
+
 static int usage_error(const char *cmd, const char *fmt, ...)
 	XP_PRINTF(2, 3);
 
@@ -164,16 +200,22 @@ static int parse_uint(const char *s, unsigned int min, unsigned int max,
 	return 0;
 }
 
-static int demo_number(const char *opt, const char *s, unsigned int min,
-		       unsigned int max, unsigned int *out)
+static int cmd_number(const char *cmd, const char *opt, const char *s,
+		      unsigned int min, unsigned int max, unsigned int *out)
 {
 	int ret = parse_uint(s, min, max, out);
 
 	if (ret == 0)
 		return 0;
-	return usage_error("demo", "%s '%s': %s (expected %u to %u)", opt, s,
+	return usage_error(cmd, "%s '%s': %s (expected %u to %u)", opt, s,
 			   ret == -ERANGE ? "out of range" : "not a number",
 			   min, max);
+}
+
+static int demo_number(const char *opt, const char *s, unsigned int min,
+		       unsigned int max, unsigned int *out)
+{
+	return cmd_number("demo", opt, s, min, max, out);
 }
 
 /* getopt_long() returned '?' (unknown option) or ':' (missing argument). */
@@ -586,6 +628,273 @@ static int cmd_demo(int argc, char **argv)
 	return ret;
 }
 
+/* ---- mbuf: options --------------------------------------------------- */
+
+struct mbuf_opts {
+	const char *handler;
+	const char *args;
+	unsigned int n;
+	unsigned int data_room;
+	unsigned int cache;
+	unsigned int seconds;
+};
+
+static const struct option mbuf_longopts[] = {
+	{"handler", required_argument, NULL, 'H'},
+	{"args", required_argument, NULL, 'a'},
+	{"count", required_argument, NULL, 'n'},
+	{"data-room", required_argument, NULL, 'r'},
+	{"cache", required_argument, NULL, 'c'},
+	{"seconds", required_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Returns PARSE_GO when the option was taken, else the exit status. */
+static int mbuf_parse_opt(int c, struct mbuf_opts *o, char **argv)
+{
+	switch (c) {
+	case 'H':
+		o->handler = optarg;
+		return PARSE_GO;
+	case 'a':
+		o->args = optarg;
+		return PARSE_GO;
+	case 'n':
+		return cmd_number("mbuf", "-n", optarg, MBUF_MIN_OBJS,
+				  DEMO_MAX_OBJS, &o->n) ? EXIT_USAGE
+							: PARSE_GO;
+	case 'r':
+		return cmd_number("mbuf", "--data-room", optarg,
+				  XP_PKTMBUF_HEADROOM, UINT16_MAX,
+				  &o->data_room) ? EXIT_USAGE : PARSE_GO;
+	case 'c':
+		return cmd_number("mbuf", "--cache", optarg, 0,
+				  XP_MEMPOOL_CACHE_MAX_SIZE, &o->cache)
+			       ? EXIT_USAGE
+			       : PARSE_GO;
+	case 's':
+		return cmd_number("mbuf", "--seconds", optarg, 1,
+				  DEMO_MAX_SECONDS, &o->seconds)
+			       ? EXIT_USAGE
+			       : PARSE_GO;
+	case 'h':
+		usage_mbuf(stdout);
+		return 0;
+	default:
+		return getopt_error("mbuf", c, argv);
+	}
+}
+
+static int mbuf_parse(int argc, char **argv, struct mbuf_opts *o)
+{
+	int c, ret;
+
+	opterr = 0;
+	optind = 0; /* glibc: rescan from argv[1] with a fresh state */
+	while ((c = getopt_long(argc, argv, ":H:a:n:r:c:s:h", mbuf_longopts,
+				NULL)) != -1) {
+		ret = mbuf_parse_opt(c, o, argv);
+		if (ret != PARSE_GO)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("mbuf", "unexpected argument '%s'",
+				   argv[optind]);
+	return PARSE_GO;
+}
+
+/* ---- mbuf: the loop ---------------------------------------------------- */
+
+struct mbuf_stats {
+	uint64_t bursts;
+	uint64_t chained;
+	uint64_t cloned;
+	uint64_t checked;
+	uint64_t bad;   /* chains the check refused, chaining that failed */
+	uint64_t empty; /* bursts or clones refused for want of mbufs */
+};
+
+/* Write up to MBUF_FILL bytes into each packet, as a NIC would on RX. */
+static void mbuf_fill(struct xp_mbuf **pkts, uint64_t burst)
+{
+	unsigned int i;
+
+	for (i = 0; i < MBUF_BURST; i++) {
+		uint16_t room = xp_pktmbuf_tailroom(pkts[i]);
+		uint16_t len = room < MBUF_FILL ? room : MBUF_FILL;
+		char *p = xp_pktmbuf_append(pkts[i], len);
+
+		if (p != NULL)
+			memset(p, (int)(burst + i), len);
+	}
+}
+
+static void mbuf_check(const struct xp_mbuf *m, struct mbuf_stats *st)
+{
+	st->checked++;
+	if (xp_pktmbuf_check(m) != 0)
+		st->bad++;
+}
+
+/*
+ * One burst: take MBUF_BURST mbufs at once (all or nothing), fill them,
+ * chain the first pairs (the second of each pair leaves the burst array:
+ * it is freed with its chain), clone the next packets, check the chains
+ * and clones, free everything in bulk.
+ */
+static void mbuf_burst(struct xp_mempool *mp, struct mbuf_stats *st)
+{
+	struct xp_mbuf *pkts[MBUF_BURST], *clones[MBUF_CLONED];
+	unsigned int i;
+
+	if (xp_pktmbuf_alloc_bulk(mp, pkts, MBUF_BURST) != 0) {
+		st->empty++;
+		return;
+	}
+	mbuf_fill(pkts, st->bursts);
+	for (i = 0; i < 2 * MBUF_CHAINED; i += 2) {
+		if (xp_pktmbuf_chain(pkts[i], pkts[i + 1]) != 0) {
+			st->bad++;
+			continue;
+		}
+		pkts[i + 1] = NULL;
+		st->chained++;
+		mbuf_check(pkts[i], st);
+	}
+	for (i = 0; i < MBUF_CLONED; i++) {
+		clones[i] = xp_pktmbuf_clone(pkts[2 * MBUF_CHAINED + i], mp);
+		if (clones[i] == NULL) {
+			st->empty++;
+			continue;
+		}
+		st->cloned++;
+		mbuf_check(clones[i], st);
+	}
+	xp_pktmbuf_free_bulk(pkts, MBUF_BURST);
+	xp_pktmbuf_free_bulk(clones, MBUF_CLONED);
+	st->bursts++;
+}
+
+/* Bursts for @seconds; returns the elapsed time. */
+static double mbuf_loop(struct xp_mempool *mp, unsigned int seconds,
+			struct mbuf_stats *st)
+{
+	double start = now(), elapsed;
+	unsigned int i;
+
+	do {
+		/* Reading the clock costs a burst's time: not every time. */
+		for (i = 0; i < 64; i++)
+			mbuf_burst(mp, st);
+		elapsed = now() - start;
+	} while (elapsed < seconds);
+	return elapsed;
+}
+
+static struct xp_mempool *mbuf_create(const struct mbuf_opts *o)
+{
+	struct xp_mempool *mp;
+	int err;
+
+	mp = xp_pktmbuf_pool_create_ex(MBUF_POOL_NAME, o->n, o->cache, 0,
+				       (uint16_t)o->data_room, o->handler,
+				       o->args);
+	if (mp != NULL)
+		return mp;
+	err = errno;
+	fprintf(stderr,
+		"%s mbuf: cannot create a pool of %u mbufs with rooms of %u "
+		"bytes, cache %u, on handler '%s'%s%s%s: %s\n",
+		progname, o->n, o->data_room, o->cache,
+		o->handler ? o->handler : xp_mempool_get_def_handler(),
+		o->args ? " with args '" : "", o->args ? o->args : "",
+		o->args ? "'" : "", strerror(err));
+	if (err == ENOENT)
+		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+	return NULL;
+}
+
+static void mbuf_report(struct xp_mempool *mp, const struct mbuf_stats *st,
+			double elapsed)
+{
+	const struct xp_pktmbuf_pool_private *p = xp_mempool_get_priv(mp);
+	const struct xp_mempool *rooms = p->split ? p->room_pool : mp;
+
+	printf("pool        %s: %u mbufs, data room %u, cache %u\n", mp->name,
+	       mp->size, xp_pktmbuf_data_room_size(mp), mp->cache_size);
+	printf("handler     %s\n", xp_mempool_handler_name(rooms));
+	if (p->split)
+		printf("headers     split: private memory (%s), rooms in %s "
+		       "(%s)\n",
+		       xp_mempool_handler_name(mp), rooms->name,
+		       xp_mempool_handler_name(rooms));
+	else
+		printf("headers     with the rooms: one %zu-byte object per "
+		       "mbuf\n",
+		       mp->elt_size);
+	printf("workload    bursts of %u, %llu chains, %llu clones, %.3f s\n",
+	       MBUF_BURST, (unsigned long long)st->chained,
+	       (unsigned long long)st->cloned, elapsed);
+	printf("rate        %.2f Mpps\n",
+	       (double)st->bursts * MBUF_BURST / elapsed / 1e6);
+	printf("checks      %llu, %llu bad\n", (unsigned long long)st->checked,
+	       (unsigned long long)st->bad);
+	printf("empty       %llu (-ENOBUFS)\n", (unsigned long long)st->empty);
+	printf("in use      %u\n", xp_mempool_in_use_count(mp));
+}
+
+/* Audit the headers' pool and, when split, the rooms' pool. */
+static int mbuf_audit(struct xp_mempool *mp)
+{
+	const struct xp_pktmbuf_pool_private *p = xp_mempool_get_priv(mp);
+	int ret = xp_mempool_audit(mp);
+
+	if (ret == 0 && p->split)
+		ret = xp_mempool_audit(p->room_pool);
+	if (ret == 0)
+		printf("audit       clean\n");
+	else
+		printf("audit       FAILED: %s\n", strerror(-ret));
+	return ret;
+}
+
+static int cmd_mbuf(int argc, char **argv)
+{
+	struct mbuf_opts o = {
+		.n = 8191,
+		.data_room = 2048,
+		.cache = 256,
+		.seconds = 1,
+	};
+	struct mbuf_stats st = {0};
+	struct xp_mempool *mp;
+	unsigned int in_use;
+	double elapsed;
+	int ret;
+
+	ret = mbuf_parse(argc, argv, &o);
+	if (ret != PARSE_GO)
+		return ret;
+	mp = mbuf_create(&o);
+	if (mp == NULL)
+		return EXIT_FAILURE;
+	elapsed = mbuf_loop(mp, o.seconds, &st);
+	mbuf_report(mp, &st, elapsed);
+	in_use = xp_mempool_in_use_count(mp);
+	ret = mbuf_audit(mp);
+	if (in_use != 0)
+		fprintf(stderr, "%s mbuf: %u mbufs lost after the loop\n",
+			progname, in_use);
+	if (st.bad != 0)
+		fprintf(stderr, "%s mbuf: %llu chains failed the check\n",
+			progname, (unsigned long long)st.bad);
+	xp_mempool_free(mp);
+	return ret == 0 && in_use == 0 && st.bad == 0 && st.bursts > 0
+		       ? 0
+		       : EXIT_FAILURE;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int cmd_help(int argc, char **argv)
@@ -601,6 +910,8 @@ static int cmd_help(int argc, char **argv)
 		usage_handlers(stdout);
 	else if (strcmp(argv[1], "demo") == 0)
 		usage_demo(stdout);
+	else if (strcmp(argv[1], "mbuf") == 0)
+		usage_mbuf(stdout);
 	else if (strcmp(argv[1], "help") == 0)
 		usage_main(stdout);
 	else
@@ -614,6 +925,7 @@ static const struct {
 } commands[] = {
 	{"handlers", cmd_handlers},
 	{"demo", cmd_demo},
+	{"mbuf", cmd_mbuf},
 	{"help", cmd_help},
 };
 
@@ -652,7 +964,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error(NULL, "missing command (handlers, demo or "
-					 "help)");
+		return usage_error(NULL, "missing command (handlers, demo, "
+					 "mbuf or help)");
 	return run_command(argc - optind, argv + optind);
 }

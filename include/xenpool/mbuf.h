@@ -258,7 +258,9 @@ XP_EXPORT void xp__pktmbuf_free_indirect(struct xp_mbuf *m);
  */
 XP_INLINE void xp_pktmbuf_free_seg(struct xp_mbuf *m)
 {
-	if (XP_LIKELY(xp_mbuf_refcnt_read(m) == 1) ||
+	/* Acquire pairs with the release of the other holders' decrements:
+	 * their use of the packet happens before we hand it out again. */
+	if (XP_LIKELY(__atomic_load_n(&m->refcnt, __ATOMIC_ACQUIRE) == 1) ||
 	    xp_mbuf_refcnt_update(m, -1) == 0) {
 		if (XP_UNLIKELY(m->flags & XP_MBUF_F_INDIRECT)) {
 			xp__pktmbuf_free_indirect(m);
@@ -340,9 +342,10 @@ XP_EXPORT int xp_pktmbuf_attach(struct xp_mbuf *mi, struct xp_mbuf *m);
 /**
  * Make indirect @p mi direct again (its own room, reset), dropping the
  * reference it held; the last reference returns that room's mbuf to its
- * pool.
+ * pool.  @p mi must be a single segment (unchain it first): the rest of a
+ * chain would otherwise be lost.
  *
- * @return 0, or -EINVAL (NULL or not indirect).
+ * @return 0, or -EINVAL (NULL, not indirect, or chained: nothing changed).
  */
 XP_EXPORT int xp_pktmbuf_detach(struct xp_mbuf *mi);
 
