@@ -9,37 +9,8 @@ set -eu
 XENPOOL=$top_builddir/tools/xenpool
 RING_HANDLERS="ring_mp_mc ring_sp_sc ring_mp_sc ring_sp_mc"
 
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-out=$tmp/out
-err=$tmp/err
-
-# run CMD...: run a command, keeping its stdout, stderr and exit status.
-run() {
-	status=0
-	"$@" >"$out" 2>"$err" || status=$?
-}
-
-# check DESC CMD...: the test DESC passes when CMD succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $desc"
-	else
-		fail=$((fail + 1))
-		echo "not ok - $desc (exit status $status)"
-		sed 's/^/#   stdout: /' "$out"
-		sed 's/^/#   stderr: /' "$err"
-	fi
-}
-
-has() {
-	grep -Eq -e "$1" "$out"
-}
+# shellcheck source=tests/cli-lib.sh
+. "${top_srcdir:-.}/tests/cli-lib.sh"
 
 # succeeds REGEX...: exit status 0 and every REGEX found on stdout.
 succeeds() {

@@ -10,37 +10,8 @@ set -eu
 : "${top_builddir:=.}"
 XENPOOL=$top_builddir/tools/xenpool
 
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-out=$tmp/out
-err=$tmp/err
-
-# run CMD...: run a command, keeping its stdout, stderr and exit status.
-run() {
-	status=0
-	"$@" >"$out" 2>"$err" || status=$?
-}
-
-# check DESC CMD...: the test DESC passes when CMD succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $desc"
-	else
-		fail=$((fail + 1))
-		echo "not ok - $desc (exit status $status)"
-		sed 's/^/#   stdout: /' "$out"
-		sed 's/^/#   stderr: /' "$err"
-	fi
-}
-
-has() {
-	grep -Eq -e "$1" "$out"
-}
+# shellcheck source=tests/cli-lib.sh
+. "${top_srcdir:-.}/tests/cli-lib.sh"
 
 # demo_ok HANDLER: the pool was served by HANDLER, the workload moved
 # objects, every object came back and the audit found nothing.

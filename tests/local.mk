@@ -5,7 +5,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 # test_cache has 528 threads alive at once (more than the thread slots).
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024
-EXTRA_DIST += tests/headers.sh tests/cli.sh
+EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh
 
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
