@@ -33,24 +33,6 @@
 #define PRIV 16
 #define HDR_LEN (sizeof(struct xp_mbuf) + PRIV)
 
-/* The process default handler, which some tests change. */
-static char default_handler[XP_MEMPOOL_NAMESIZE];
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xt_log_capture();
-	snprintf(default_handler, sizeof(default_handler), "%s",
-		 xp_mempool_get_def_handler());
-	return xt_shim_loaded() ? 0 : -1;
-}
-
-static int test_setup(void **state)
-{
-	(void)state;
-	xt_log_reset(0);
-	return 0;
-}
 
 /* After a failed test: drop what it left, so that the next one starts
  * clean. */
@@ -59,7 +41,7 @@ static int test_teardown(void **state)
 	(void)state;
 	xp_mempool_free(xp_mempool_lookup(MB_POOL));
 	xpshim_reset(NULL);
-	return xp_mempool_def_handler(default_handler);
+	return xp_mempool_def_handler(xt_default_handler);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -218,7 +200,7 @@ static void test_split_patterns(void **state)
 }
 
 /* xp_pktmbuf_pool_create() on a process default of xen_dom0. */
-static void test_default_handler_xen(void **state)
+static void test_xt_default_handler_xen(void **state)
 {
 	struct xp_mempool *mp;
 
@@ -230,7 +212,7 @@ static void test_default_handler_xen(void **state)
 	assert_non_null(mp);
 	check_all_mbufs(mp);
 	pool_done(mp);
-	assert_int_equal(xp_mempool_def_handler(default_handler), 0);
+	assert_int_equal(xp_mempool_def_handler(xt_default_handler), 0);
 }
 
 /* ---- 2. hostile peer ---------------------------------------------------- */
@@ -530,13 +512,13 @@ static void test_create_errors(void **state)
 	TU_ASSERT_NO_POOL(MB_POOL);
 }
 
-#define TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+#define TEST(f) cmocka_unit_test_setup_teardown(f, xt_test_setup, test_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_split_patterns),
-		TEST(test_default_handler_xen),
+		TEST(test_xt_default_handler_xen),
 		TEST(test_scribble_quiescent),
 		TEST(test_scribbler_loop),
 		TEST(test_fallback),
@@ -544,5 +526,5 @@ int main(void)
 		TEST(test_create_errors),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, xt_group_setup, NULL);
 }

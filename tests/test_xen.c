@@ -31,24 +31,6 @@
 #define PEER 7u   /* the domain we grant pages to (share mode) */
 #define OTHER 9u  /* a third domain */
 
-/* The process default handler, which test_fallback changes. */
-static char default_handler[XP_MEMPOOL_NAMESIZE];
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xt_log_capture();
-	snprintf(default_handler, sizeof(default_handler), "%s",
-		 xp_mempool_get_def_handler());
-	return xt_shim_loaded() ? 0 : -1;
-}
-
-static int test_setup(void **state)
-{
-	(void)state;
-	xt_log_reset(0);
-	return 0;
-}
 
 /* A test's scratch directory, /tmp/xt-XXXXXX, holding at most "refs". */
 static char tmp_dir[32];
@@ -90,7 +72,7 @@ static int test_teardown(void **state)
 	xpshim_reset(NULL);
 	if (tmp_remove() != 0)
 		return -1;
-	return xp_mempool_def_handler(default_handler);
+	return xp_mempool_def_handler(xt_default_handler);
 }
 
 /* ---- 1. virt2phy ---------------------------------------------------- */
@@ -1034,8 +1016,8 @@ static void test_fallback(void **state)
 	assert_int_equal(xp_mempool_def_handler(XP_XEN_HANDLER), 0);
 	fallback_case(XPSHIM_ABSENT_ENOENT, 0, 1);
 	fallback_case(XPSHIM_ABSENT_NOERRNO, 0, 1);
-	assert_int_equal(xp_mempool_def_handler(default_handler), 0);
-	assert_string_equal(xp_mempool_get_def_handler(), default_handler);
+	assert_int_equal(xp_mempool_def_handler(xt_default_handler), 0);
+	assert_string_equal(xp_mempool_get_def_handler(), xt_default_handler);
 	/* Said once at notice in the process, whatever came first. */
 	assert_int_equal(fallback_notices, 1);
 }
@@ -1185,7 +1167,7 @@ static void test_map_readonly(void **state)
 	xt_assert_no_leaks();
 }
 
-#define TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+#define TEST(f) cmocka_unit_test_setup_teardown(f, xt_test_setup, test_teardown)
 
 int main(void)
 {
@@ -1211,5 +1193,5 @@ int main(void)
 		TEST(test_map_readonly),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, xt_group_setup, NULL);
 }

@@ -105,13 +105,6 @@ static void sleep_ms(unsigned long ms)
 		;
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	xt_log_capture();
-	return xt_shim_loaded() ? 0 : -1;
-}
-
 /* @threads workers on @mp for @ms while the peer scribbles. */
 static void hostile_run(struct xp_mempool *mp, unsigned int threads,
 			unsigned long ms)
@@ -200,5 +193,5 @@ int main(void)
 		cmocka_unit_test(test_hostile_peer_debug),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, xt_group_setup, NULL);
 }

@@ -522,4 +522,26 @@ static inline void xt_check_pool(struct xp_mempool *mp, uint64_t seed)
 	xt_view_fini(&v);
 }
 
+/* The process default handler when the group started (tests change it). */
+static char xt_default_handler[XP_MEMPOOL_NAMESIZE];
+
+/* Group setup: capture the log, remember the default handler, and refuse
+ * to run unless libxenpool loaded the shim. */
+static inline int xt_group_setup(void **state)
+{
+	(void)state;
+	xt_log_capture();
+	snprintf(xt_default_handler, sizeof(xt_default_handler), "%s",
+		 xp_mempool_get_def_handler());
+	return xt_shim_loaded() ? 0 : -1;
+}
+
+/* Each test starts with an empty log. */
+static inline int xt_test_setup(void **state)
+{
+	(void)state;
+	xt_log_reset(0);
+	return 0;
+}
+
 #endif /* XP_TESTS_XENTEST_H */

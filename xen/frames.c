@@ -74,52 +74,43 @@ static int ctrl_error(void)
 	return errno > 0 && errno != EPROTO ? -errno : -EIO;
 }
 
-static int read_v1(xc_interface *xch, uint32_t granter, const uint32_t *refs,
-		   unsigned int n, uint32_t grantee, uint64_t *bus)
+/* Map @granter's table of @version, check each ref's entry, take its
+ * frame.  One function for both versions: only the entry layout differs. */
+static int read_table(xc_interface *xch, int version, uint32_t granter,
+		      const uint32_t *refs, unsigned int n, uint32_t grantee,
+		      uint64_t *bus)
 {
-	grant_entry_v1_t *tab;
+	grant_entry_v1_t *v1 = NULL;
+	grant_entry_v2_t *v2 = NULL;
 	unsigned int i, frames, entries;
 	int num = 0, ret = 0;
 
 	errno = 0;
-	tab = xc_gnttab_map_table_v1(xch, granter, &num);
-	if (tab == NULL)
+	if (version == 1)
+		v1 = xc_gnttab_map_table_v1(xch, granter, &num);
+	else
+		v2 = xc_gnttab_map_table_v2(xch, granter, &num);
+	if (v1 == NULL && v2 == NULL)
 		return ctrl_error();
 	frames = table_frames(num);
-	entries = frames * (XP_PAGE_SIZE / sizeof(*tab));
+	entries = frames * (XP_PAGE_SIZE / (version == 1 ? sizeof(*v1)
+							 : sizeof(*v2)));
 	for (i = 0; i < n && ret == 0; i++) {
-		if (refs[i] >= entries ||
-		    !entry_ok(tab[refs[i]].flags, tab[refs[i]].domid, grantee))
-			ret = bad_entry(1, granter, refs[i], grantee);
-		else
-			bus[i] = (uint64_t)tab[refs[i]].frame << XPX_PAGE_SHIFT;
-	}
-	munmap(tab, (size_t)frames * XP_PAGE_SIZE);
-	return ret;
-}
+		uint32_t r = refs[i];
 
-static int read_v2(xc_interface *xch, uint32_t granter, const uint32_t *refs,
-		   unsigned int n, uint32_t grantee, uint64_t *bus)
-{
-	grant_entry_v2_t *tab;
-	unsigned int i, frames, entries;
-	int num = 0, ret = 0;
-
-	errno = 0;
-	tab = xc_gnttab_map_table_v2(xch, granter, &num);
-	if (tab == NULL)
-		return ctrl_error();
-	frames = table_frames(num);
-	entries = frames * (XP_PAGE_SIZE / sizeof(*tab));
-	for (i = 0; i < n && ret == 0; i++) {
-		if (refs[i] >= entries ||
-		    !entry_ok(tab[refs[i]].hdr.flags, tab[refs[i]].hdr.domid,
-			      grantee))
-			ret = bad_entry(2, granter, refs[i], grantee);
+		if (r >= entries ||
+		    (v1 != NULL ? !entry_ok(v1[r].flags, v1[r].domid, grantee)
+				: !entry_ok(v2[r].hdr.flags, v2[r].hdr.domid,
+					    grantee)))
+			ret = bad_entry(version, granter, r, grantee);
 		else
-			bus[i] = tab[refs[i]].full_page.frame << XPX_PAGE_SHIFT;
+			bus[i] = (v1 != NULL ? (uint64_t)v1[r].frame
+					     : v2[r].full_page.frame)
+				 << XPX_PAGE_SHIFT;
 	}
-	munmap(tab, (size_t)frames * XP_PAGE_SIZE);
+	/* libxenctrl maps whole frames of the table; the caller unmaps. */
+	munmap(v1 != NULL ? (void *)v1 : (void *)v2,
+	       (size_t)frames * XP_PAGE_SIZE);
 	return ret;
 }
 
@@ -136,10 +127,8 @@ int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 	}
 	errno = 0;
 	version = xc_gnttab_get_version(xch, granter);
-	if (version == 1)
-		return read_v1(xch, granter, refs, n, grantee, bus);
-	if (version == 2)
-		return read_v2(xch, granter, refs, n, grantee, bus);
+	if (version == 1 || version == 2)
+		return read_table(xch, version, granter, refs, n, grantee, bus);
 	if (version < 0)
 		return ctrl_error();
 	xp_log(XP_LOG_ERR, "xen_dom0: domain %u has grant table version %d",
