@@ -936,6 +936,82 @@ static void test_user_cache_create(void **state)
 	xp_mempool_cache_free(NULL);
 }
 
+/*
+ * The copies under the cache hit paths: a get of n right after a put of n
+ * into an empty cache returns those n pointers in order, and writes nothing
+ * beyond them.  Variable n takes the copy's loop; the constants below take
+ * its unrolled form (the compiler sees them through the inline calls).
+ */
+#define COPY_N 70
+
+static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
+		       unsigned int n)
+{
+	void *a[COPY_N + 2], *b[COPY_N + 2];
+	unsigned int i;
+
+	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
+	assert_int_equal(xp_mempool_generic_get(mp, a, n, NULL), 0);
+	for (i = 0; i < COPY_N + 2; i++)
+		b[i] = (void *)(uintptr_t)(0xb0 + i);
+	xp_mempool_generic_put(mp, a, n, c);
+	assert_int_equal(c->len, n);
+	assert_int_equal(xp_mempool_generic_get(mp, b, n, c), 0);
+	assert_int_equal(c->len, 0);
+	for (i = 0; i < n; i++)
+		assert_ptr_equal(b[i], a[i]);
+	for (; i < COPY_N + 2; i++)
+		assert_ptr_equal(b[i], (void *)(uintptr_t)(0xb0 + i));
+	xp_mempool_generic_put(mp, b, n, NULL);
+}
+
+#define COPY_ROUND_CONST(mp, c, n)                                            \
+	do {                                                                  \
+		void *a_[n], *b_[n + 1];                                      \
+		unsigned int i_;                                              \
+                                                                              \
+		assert_int_equal(xp_mempool_cache_flush(c, mp), 0);           \
+		assert_int_equal(xp_mempool_generic_get(mp, a_, n, NULL), 0); \
+		b_[n] = &b_[0];                                               \
+		xp_mempool_generic_put(mp, a_, n, c);                         \
+		assert_int_equal(xp_mempool_generic_get(mp, b_, n, c), 0);    \
+		for (i_ = 0; i_ < n; i_++)                                    \
+			assert_ptr_equal(b_[i_], a_[i_]);                     \
+		assert_ptr_equal(b_[n], &b_[0]);                              \
+		xp_mempool_generic_put(mp, b_, n, NULL);                      \
+	} while (0)
+
+static void test_cache_copy_sizes(void **state)
+{
+	struct xp_mempool *mp = tu_mk_pool("copysz", 4 * COPY_N, 64, 0, 0,
+					   "ring_mp_mc");
+	struct xp_mempool_cache *c = xp_mempool_cache_create(COPY_N);
+	volatile unsigned int vn;
+	unsigned int n;
+
+	(void)state;
+	assert_non_null(c);
+	for (n = 1; n <= COPY_N; n++) {
+		vn = n; /* not a constant to the compiler */
+		copy_round(mp, c, vn);
+	}
+	COPY_ROUND_CONST(mp, c, 1);
+	COPY_ROUND_CONST(mp, c, 2);
+	COPY_ROUND_CONST(mp, c, 3);
+	COPY_ROUND_CONST(mp, c, 4);
+	COPY_ROUND_CONST(mp, c, 7);
+	COPY_ROUND_CONST(mp, c, 8);
+	COPY_ROUND_CONST(mp, c, 9);
+	COPY_ROUND_CONST(mp, c, 31);
+	COPY_ROUND_CONST(mp, c, 32);
+	COPY_ROUND_CONST(mp, c, 33);
+	COPY_ROUND_CONST(mp, c, 64);
+	COPY_ROUND_CONST(mp, c, 65);
+	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
+	xp_mempool_cache_free(c);
+	finish_pool(mp);
+}
+
 /* A NULL cache goes straight to the handler, whatever the pool's cache. */
 static void test_generic_null_cache(void **state)
 {
@@ -1601,6 +1677,7 @@ int main(void)
 		cmocka_unit_test(test_pool_freed_before_thread_exit),
 		cmocka_unit_test(test_thread_slots),
 		cmocka_unit_test(test_user_cache_create),
+		cmocka_unit_test(test_cache_copy_sizes),
 		cmocka_unit_test(test_generic_null_cache),
 		cmocka_unit_test(test_user_cache_flush),
 		cmocka_unit_test(test_mt_mp_mc),

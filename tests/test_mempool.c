@@ -1521,7 +1521,7 @@ static void test_handler_calls_uncached(void **state)
 static void test_direct_ring(void **state)
 {
 	struct xp_mempool *mp;
-	void *objs[40];
+	void *objs[61]; /* room for the refused get of 61 */
 
 	(void)state;
 	mp = tu_mk_pool("direct", 100, 64, 0, 0, "ring_mp_mc");

@@ -296,22 +296,14 @@ XP_EXPORT void xp__mempool_generic_put_miss(struct xp_mempool *mp,
 XP_INLINE void xp__cache_take(struct xp_mempool_cache *c, void **objs,
 			      unsigned int n, uint32_t len)
 {
-	void **src = &c->objs[len - n];
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		objs[i] = src[i];
+	xp__objs_copy(objs, &c->objs[len - n], n);
 	__atomic_store_n(&c->len, len - n, __ATOMIC_RELAXED);
 }
 
 XP_INLINE void xp__cache_give(struct xp_mempool_cache *c, void *const *objs,
 			      unsigned int n, uint32_t len)
 {
-	void **dst = &c->objs[len];
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		dst[i] = objs[i];
+	xp__objs_copy(&c->objs[len], objs, n);
 	__atomic_store_n(&c->len, len + n, __ATOMIC_RELAXED);
 }
 

@@ -215,11 +215,13 @@ XP_INLINE unsigned int xp__ring_enqueue(struct xp_ring *r, void *const *objs,
 			       fixed, &head, free_space);
 	if (got == 0)
 		return 0;
+	if (fixed)
+		got = n; /* what reserve gave: a constant n stays one */
 	idx = head & r->mask;
 	if (XP_LIKELY(idx + got <= r->size)) {
-		for (i = 0; i < got; i++)
-			slots[idx + i] = objs[i];
+		xp__objs_copy(&slots[idx], objs, got);
 	} else {
+		/* Once a lap: a plain loop keeps the inline code small. */
 		for (i = 0; i < got; i++)
 			slots[(head + i) & r->mask] = objs[i];
 	}
@@ -239,11 +241,13 @@ XP_INLINE unsigned int xp__ring_dequeue(struct xp_ring *r, void **objs,
 			       &head, available);
 	if (got == 0)
 		return 0;
+	if (fixed)
+		got = n; /* what reserve gave: a constant n stays one */
 	idx = head & r->mask;
 	if (XP_LIKELY(idx + got <= r->size)) {
-		for (i = 0; i < got; i++)
-			objs[i] = slots[idx + i];
+		xp__objs_copy(objs, &slots[idx], got);
 	} else {
+		/* Once a lap: a plain loop keeps the inline code small. */
 		for (i = 0; i < got; i++)
 			objs[i] = slots[(head + i) & r->mask];
 	}
