@@ -124,6 +124,13 @@ static int pool_layout(struct xp_mempool *mp, const struct xp_mempool_ops *ops)
 	return 0;
 }
 
+/*
+ * The ring of the inline paths where the handler cannot be bypassed:
+ * capacity 0, so every dequeue finds it empty and every enqueue full, before
+ * writing anything (xp__ring_reserve); shared by all pools, only ever read.
+ */
+static struct xp_ring null_ring;
+
 static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 				     size_t elt_size, unsigned int cache_size,
 				     size_t priv_size, unsigned int flags)
@@ -147,8 +154,39 @@ static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 	mp->elt_size = elt_size;
 	mp->priv_size = priv_size;
 	mp->core = core;
+	mp->direct_get = &null_ring;
+	mp->direct_put = &null_ring;
+	mp->handler_get = &null_ring;
+	mp->handler_put = &null_ring;
 	core->priv = core + 1;
 	return mp;
+}
+
+/*
+ * The inline paths' rings (struct xp_mempool, direct_get).  They take the
+ * handler's ring with its multi-thread variants, which a ring flagged for a
+ * single consumer or producer would not want: those sides stay out of line,
+ * where the handler calls its own variant.  A debug pool keeps every call
+ * for its checks.  The pool API goes to the ring only without a cache (a
+ * cached pool must reach its miss path to create a thread's cache), and the
+ * NULL-cache get not in a single-producer cached pool, where objects can
+ * wait as orphans beside the ring (doc/mempool.md): the out-of-line get
+ * serves them.
+ */
+static void set_direct_rings(struct xp_mempool *mp)
+{
+	struct xp_ring *r = mp->core->ring;
+
+	if (r == NULL || (mp->flags & XP_MEMPOOL_F_DEBUG))
+		return;
+	if (!(r->flags & XP_RING_F_SC_DEQ) && mp->core->orphans == NULL)
+		mp->handler_get = r;
+	if (!(r->flags & XP_RING_F_SP_ENQ))
+		mp->handler_put = r;
+	if (mp->cache_size == 0) {
+		mp->direct_get = mp->handler_get;
+		mp->direct_put = mp->handler_put;
+	}
 }
 
 /* Insert under a reserved name: invisible to lookup and walk until live. */
@@ -303,10 +341,7 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	err = run_create(mp, handler_args);
 	if (err != 0)
 		goto err_unlink;
-	/* Only uncached, unchecked pools bypass the handler: a cached pool
-	 * must reach its miss path to create caches, a debug pool its checks. */
-	if (mp->cache_size == 0 && !(mp->flags & XP_MEMPOOL_F_DEBUG))
-		mp->direct_ring = mp->core->ring;
+	set_direct_rings(mp);
 	/* One chunk with a bus address and no handler virt2phy: inline. */
 	if (mp->v2p_pages == NULL && mp->core->ops->virt2phy == NULL &&
 	    mp->core->nchunks == 1 &&

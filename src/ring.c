@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,4 +64,41 @@ struct xp_ring *xp_ring_create(unsigned int count, unsigned int flags)
 void xp_ring_free(struct xp_ring *r)
 {
 	free(r);
+}
+
+unsigned int xp__ring_reserve_retry(struct xp_ring *r, int cons,
+				    unsigned int n, int fixed, uint32_t *head,
+				    uint32_t *avail)
+{
+	struct xp_ring_headtail *self = cons ? &r->cons : &r->prod;
+	const struct xp_ring_headtail *other = cons ? &r->prod : &r->cons;
+	uint32_t base = cons ? 0 : r->capacity;
+	unsigned int want;
+
+	/* The orders and their pairings are those of xp__ring_reserve(). */
+	for (;;) {
+		*avail = base +
+			 __atomic_load_n(&other->tail, __ATOMIC_ACQUIRE) -
+			 *head;
+		want = xp__ring_want(n, *avail, fixed);
+		if (want == 0)
+			return 0;
+		if (__atomic_compare_exchange_n(&self->head, head,
+						*head + want, 1,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return want;
+	}
+}
+
+void xp__ring_wait_tail_slow(const struct xp_ring_headtail *ht, uint32_t old)
+{
+	unsigned int spins = 0;
+
+	/* Acquire: the pairing described in xp__ring_wait_tail(). */
+	while (__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old) {
+		xp__ring_pause();
+		if (++spins % 256u == 0)
+			sched_yield();
+	}
 }

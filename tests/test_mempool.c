@@ -1514,39 +1514,107 @@ static void test_handler_calls_uncached(void **state)
 }
 
 /*
- * Uncached pools of a ring-backed handler get and put through the ring
- * inline: the handler's ring is direct_ring and it sees every object go
- * out and come back.  Cached and debug pools keep the handler path.
+ * The inline paths' rings (struct xp_mempool, direct_get): the handler's
+ * ring where the inline path may use its multi-thread variants, otherwise
+ * the shared ring of capacity 0, which every call finds empty or full and
+ * which nothing ever writes.
  */
+static int is_null_ring(const struct xp_ring *r)
+{
+	return r != NULL && xp_ring_get_capacity(r) == 0 &&
+	       r->prod.head == 0 && r->prod.tail == 0 && r->cons.head == 0 &&
+	       r->cons.tail == 0;
+}
+
+/* Which of the four rings of @p mp are the handler's ring (1) or null (0). */
+static void check_rings(const struct xp_mempool *mp, int dget, int dput,
+			int hget, int hput)
+{
+	const struct xp_ring *want[2] = { NULL, mp->pool_data };
+
+	assert_true(dget ? mp->direct_get == want[1] : is_null_ring(mp->direct_get));
+	assert_true(dput ? mp->direct_put == want[1] : is_null_ring(mp->direct_put));
+	assert_true(hget ? mp->handler_get == want[1]
+			 : is_null_ring(mp->handler_get));
+	assert_true(hput ? mp->handler_put == want[1]
+			 : is_null_ring(mp->handler_put));
+}
+
+/* Every way in and out works, whatever the rings, and all come back. */
+static void exercise(struct xp_mempool *mp)
+{
+	void *a[8], *b[8];
+
+	assert_int_equal(xp_mempool_get_bulk(mp, a, 8), 0);
+	assert_int_equal(xp_mempool_generic_get(mp, b, 8, NULL), 0);
+	assert_int_equal(xp_mempool_generic_get(mp, b, mp->size, NULL),
+			 -ENOBUFS);
+	xp_mempool_generic_put(mp, b, 8, NULL);
+	xp_mempool_put_bulk(mp, a, 8);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	assert_int_equal(xp_mempool_avail_count(mp), mp->size);
+	tu_check_all_free(mp);
+}
+
 static void test_direct_ring(void **state)
 {
+	static const struct {
+		const char *handler;
+		unsigned int cache, flags;
+		int dget, dput, hget, hput;
+	} cases[] = {
+		{ "ring_mp_mc", 8, 0, 0, 0, 1, 1 },
+		{ "ring_mp_mc", 0, XP_MEMPOOL_F_SC_GET, 0, 1, 0, 1 },
+		{ "ring_mp_mc", 0, XP_MEMPOOL_F_SP_PUT, 1, 0, 1, 0 },
+		/* Orphans may wait beside the ring: the get stays out of line. */
+		{ "ring_mp_mc", 8, XP_MEMPOOL_F_SP_PUT, 0, 0, 0, 0 },
+		{ "ring_sp_sc", 0, 0, 0, 0, 0, 0 },
+		{ "ring_mp_sc", 0, 0, 0, 1, 0, 1 },
+		{ "ring_sp_mc", 0, 0, 1, 0, 1, 0 },
+		{ "ring_mp_mc", 0, XP_MEMPOOL_F_DEBUG, 0, 0, 0, 0 },
+		{ "ring_mp_mc", 8, XP_MEMPOOL_F_DEBUG, 0, 0, 0, 0 },
+		{ TU_COUNT_HANDLER, 0, 0, 0, 0, 0, 0 },
+	};
 	struct xp_mempool *mp;
 	void *objs[61]; /* room for the refused get of 61 */
+	unsigned int i;
 
 	(void)state;
+	/* Uncached, the default handler: everything through its ring. */
 	mp = tu_mk_pool("direct", 100, 64, 0, 0, "ring_mp_mc");
-	assert_non_null(mp->direct_ring);
-	assert_ptr_equal(mp->direct_ring, mp->pool_data);
+	check_rings(mp, 1, 1, 1, 1);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 40), 0);
-	assert_int_equal(xp_ring_count(mp->direct_ring), 60);
+	assert_int_equal(xp_ring_count(mp->pool_data), 60);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 61), -ENOBUFS);
-	assert_int_equal(xp_ring_count(mp->direct_ring), 60);
+	assert_int_equal(xp_ring_count(mp->pool_data), 60);
 	xp_mempool_put_bulk(mp, objs, 40);
-	assert_int_equal(xp_ring_count(mp->direct_ring), 100);
+	assert_int_equal(xp_ring_count(mp->pool_data), 100);
+	assert_int_equal(xp_mempool_generic_get(mp, objs, 7, NULL), 0);
+	assert_int_equal(xp_ring_count(mp->pool_data), 93);
+	xp_mempool_generic_put(mp, objs, 7, NULL);
+	assert_int_equal(xp_ring_count(mp->pool_data), 100);
 	tu_check_all_free(mp);
 	xp_mempool_free(mp);
 
+	/* Cached: the NULL-cache calls still reach the ring directly. */
 	mp = tu_mk_pool("direct_cached", 100, 64, 8, 0, "ring_mp_mc");
-	assert_null(mp->direct_ring);
+	assert_int_equal(xp_mempool_generic_get(mp, objs, 5, NULL), 0);
+	assert_int_equal(xp_ring_count(mp->pool_data), 95);
+	xp_mempool_generic_put(mp, objs, 5, NULL);
+	assert_int_equal(xp_ring_count(mp->pool_data), 100);
 	xp_mempool_free(mp);
-	mp = tu_mk_pool("direct_debug", 100, 64, 0, XP_MEMPOOL_F_DEBUG,
-			"ring_sp_sc");
-	assert_null(mp->direct_ring);
-	xp_mempool_free(mp);
-	/* A handler that does not declare a ring. */
-	mp = tu_mk_pool("direct_user", 100, 64, 0, 0, TU_COUNT_HANDLER);
-	assert_null(mp->direct_ring);
-	xp_mempool_free(mp);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "direct%u", i);
+		mp = tu_mk_pool(name, 100, 64, cases[i].cache, cases[i].flags,
+				cases[i].handler);
+		check_rings(mp, cases[i].dget, cases[i].dput, cases[i].hget,
+			    cases[i].hput);
+		exercise(mp);
+		xp_mempool_free(mp);
+	}
 }
 
 static void test_handler_calls_cached(void **state)

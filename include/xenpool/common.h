@@ -73,8 +73,9 @@ extern "C" {
  * copy under every bulk get and put of the caches and the ring.  Sixteen
  * bytes (two pointers) a move, which compilers emit as one vector load and
  * one vector store; fully unrolled when @p n is a compile-time constant, so
- * that a burst of 32 is 16 loads and 16 stores with no loop, and eight
- * pointers an iteration otherwise.  doc/performance.md has the figures that
+ * that a burst of 32 is 16 loads and 16 stores with no loop, and two
+ * pointers an iteration otherwise (wider steps made GCC's -Warray-bounds
+ * see overruns of small arrays on paths that cannot run).  doc/performance.md has the figures that
  * chose this over a plain loop (5 instructions a pointer), an unrolled
  * scalar copy and scalar loads merged into vector stores.
  */
@@ -87,8 +88,6 @@ XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 		for (; i + 2 <= n; i += 2)
 			__builtin_memcpy(&dst[i], &src[i], 2 * sizeof(void *));
 	} else {
-		for (; i + 8 <= n; i += 8)
-			__builtin_memcpy(&dst[i], &src[i], 8 * sizeof(void *));
 		for (; i + 2 <= n; i += 2)
 			__builtin_memcpy(&dst[i], &src[i], 2 * sizeof(void *));
 	}

@@ -121,11 +121,22 @@ struct xp_mempool {
 	size_t priv_size;               /**< bytes of xp_mempool_get_priv() */
 	struct xp__mempool_core *core;  /**< private to the core */
 	/**
-	 * Uncached pools whose handler keeps its free objects in an xp_ring
-	 * (xp_mempool_handler_set_ring): the ring, which the inline fast path
-	 * uses directly, with no call.  NULL otherwise.
+	 * Rings the inline paths use in place of a handler call, for handlers
+	 * whose free objects are an xp_ring (xp_mempool_handler_set_ring()):
+	 * direct_get and direct_put serve xp_mempool_get_bulk() and
+	 * xp_mempool_put_bulk() in a pool without a cache; handler_get and
+	 * handler_put serve xp_mempool_generic_get() and
+	 * xp_mempool_generic_put() with a NULL cache in any pool.  Each is the
+	 * handler's ring where the inline path may take it with the
+	 * multi-consumer (get) or multi-producer (put) variant, and otherwise
+	 * a ring of capacity 0, always empty and always full, on which the
+	 * inline attempt fails at once and the call goes out of line to the
+	 * handler.  Never NULL: the dispatch is one load, with no test.
 	 */
-	struct xp_ring *direct_ring;
+	struct xp_ring *direct_get;
+	struct xp_ring *direct_put;      /**< see direct_get */
+	struct xp_ring *handler_get;     /**< see direct_get */
+	struct xp_ring *handler_put;     /**< see direct_get */
 	/*
 	 * Inline virt2phy: [v2p_va, v2p_va + v2p_len) translates either
 	 * linearly to v2p_phys (v2p_pages NULL) or through v2p_pages, one bus
@@ -325,10 +336,9 @@ XP_INLINE int xp_mempool_get_bulk(struct xp_mempool *mp, void **objs,
 			xp__cache_take(c, objs, n, len);
 			return 0;
 		}
-	} else if (mp->direct_ring != NULL) {
-		return xp_ring_dequeue_bulk(mp->direct_ring, objs, n, NULL) == n
-			       ? 0
-			       : -ENOBUFS;
+	} else if (XP_LIKELY(xp_ring_mc_dequeue_bulk(mp->direct_get, objs, n,
+						     NULL) == n)) {
+		return 0;
 	}
 	return xp__mempool_get_miss(mp, objs, n);
 }
@@ -349,9 +359,8 @@ XP_INLINE void xp_mempool_put_bulk(struct xp_mempool *mp, void *const *objs,
 			xp__cache_give(c, objs, n, len);
 			return;
 		}
-	} else if (mp->direct_ring != NULL) {
-		/* Holds every object of the pool: a put cannot fail. */
-		(void)xp_ring_enqueue_bulk(mp->direct_ring, objs, n, NULL);
+	} else if (XP_LIKELY(xp_ring_mp_enqueue_bulk(mp->direct_put, objs, n,
+						     NULL) == n)) {
 		return;
 	}
 	xp__mempool_put_miss(mp, objs, n);
@@ -380,7 +389,11 @@ XP_INLINE int xp_mempool_generic_get(struct xp_mempool *mp, void **objs,
 				     unsigned int n,
 				     struct xp_mempool_cache *cache)
 {
-	if (XP_LIKELY(cache != NULL && !(mp->flags & XP_MEMPOOL_F_DEBUG))) {
+	if (cache == NULL) {
+		if (XP_LIKELY(xp_ring_mc_dequeue_bulk(mp->handler_get, objs, n,
+						      NULL) == n))
+			return 0;
+	} else if (XP_LIKELY(!(mp->flags & XP_MEMPOOL_F_DEBUG))) {
 		uint32_t len = cache->len;
 
 		if (XP_LIKELY(n <= len)) {
@@ -396,7 +409,11 @@ XP_INLINE void xp_mempool_generic_put(struct xp_mempool *mp, void *const *objs,
 				      unsigned int n,
 				      struct xp_mempool_cache *cache)
 {
-	if (XP_LIKELY(cache != NULL && !(mp->flags & XP_MEMPOOL_F_DEBUG))) {
+	if (cache == NULL) {
+		if (XP_LIKELY(xp_ring_mp_enqueue_bulk(mp->handler_put, objs, n,
+						      NULL) == n))
+			return;
+	} else if (XP_LIKELY(!(mp->flags & XP_MEMPOOL_F_DEBUG))) {
 		uint32_t len = cache->len;
 
 		if (XP_LIKELY(n <= cache->flushthresh - len)) {

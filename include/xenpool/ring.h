@@ -31,7 +31,6 @@
 #ifndef XENPOOL_RING_H
 #define XENPOOL_RING_H
 
-#include <sched.h>
 #include <stdint.h>
 
 #include <xenpool/common.h>
@@ -120,30 +119,60 @@ XP_INLINE void xp__ring_pause(void)
 #endif
 }
 
-/* Wait until every earlier reservation on @p ht is published. */
+/* Out-of-line half of xp__ring_wait_tail(): the spin; not for direct use. */
+XP_EXPORT void xp__ring_wait_tail_slow(const struct xp_ring_headtail *ht,
+				       uint32_t old);
+
+/*
+ * Wait until every earlier reservation on @p ht is published.  Inline only
+ * the first look, which finds it so unless another thread of our side is
+ * between its reservation and its publication: the spin is out of line, so
+ * that the inline code needs no loop and no registers for it.
+ */
 XP_INLINE void xp__ring_wait_tail(const struct xp_ring_headtail *ht,
 				  uint32_t old)
 {
-	unsigned int spins = 0;
-
 	/* Acquire pairs with the release store of the tail by the thread of
 	 * our side that reserved just before us (xp__ring_publish): its slot
 	 * accesses then happen before our own release of the tail, so the
 	 * other side, acquiring our tail, is ordered after both of us.  With
 	 * a relaxed load that chain breaks (a store is not part of another
-	 * thread's release sequence). */
-	while (__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old) {
-		xp__ring_pause();
-		if (++spins % 256u == 0)
-			sched_yield();
-	}
+	 * thread's release sequence).  The slow half loads the same way. */
+	if (XP_UNLIKELY(__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old))
+		xp__ring_wait_tail_slow(ht, old);
+}
+
+/*
+ * Out-of-line half of xp__ring_reserve(), multi-thread side, after the
+ * inline compare-and-swap lost a race: retry on the consumer side of @p r
+ * (@p cons) or its producer side, from @p *head (the head the failed attempt
+ * found).  @return what to reserve; *@p head and *@p avail as
+ * xp__ring_reserve() leaves them.  Not for direct use.
+ */
+XP_EXPORT unsigned int xp__ring_reserve_retry(struct xp_ring *r, int cons,
+					      unsigned int n, int fixed,
+					      uint32_t *head, uint32_t *avail);
+
+/*
+ * How many of @p n slots to take given @p avail: all or nothing when
+ * @p fixed, else as many as there are.
+ */
+XP_INLINE unsigned int xp__ring_want(unsigned int n, uint32_t avail,
+				     int fixed)
+{
+	if (n <= avail)
+		return n;
+	return fixed ? 0 : avail;
 }
 
 /*
  * Reserve up to @p n slots on side @p self, given the other side's tail.
  * @p base plus the other side's tail minus our head (modulo 2^32) is how
  * many entries we may take: for producers base is the capacity, for
- * consumers 0.  @p fixed: all or nothing.
+ * consumers 0.  @p fixed: all or nothing.  One attempt inline; the retries
+ * after a lost race are out of line, and take the ring rather than the
+ * addresses of its fields, so that the inline code has no loop and keeps no
+ * field address in a register.
  */
 XP_INLINE unsigned int xp__ring_reserve(struct xp_ring *r,
 					struct xp_ring_headtail *self,
@@ -159,32 +188,32 @@ XP_INLINE unsigned int xp__ring_reserve(struct xp_ring *r,
 	 * it a weakly ordered CPU may pair a new head with an old tail and
 	 * "find" room that does not exist. */
 	uint32_t head = __atomic_load_n(&self->head, __ATOMIC_ACQUIRE);
-	uint32_t avail;
-	unsigned int want;
+	/* Acquire pairs with the other side's release store of its tail in
+	 * xp__ring_publish(): the slots it released (read by consumers, or
+	 * written by producers) are then visible. */
+	uint32_t avail =
+		base + __atomic_load_n(&other->tail, __ATOMIC_ACQUIRE) - head;
+	unsigned int want = xp__ring_want(n, avail, fixed);
 
-	(void)r;
-	for (;;) {
-		/* Acquire pairs with the other side's release store of its
-		 * tail in xp__ring_publish(): the slots it released (read by
-		 * consumers, or written by producers) are then visible. */
-		avail = base + __atomic_load_n(&other->tail, __ATOMIC_ACQUIRE) -
-			head;
-		want = n;
-		if (want > avail)
-			want = fixed ? 0 : avail;
-		if (want == 0)
-			break;
+	if (want != 0) {
 		if (single) {
 			self->head = head + want;
-			break;
+		} else if (XP_UNLIKELY(!__atomic_compare_exchange_n(
+				   &self->head, &head, head + want, 0,
+				   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))) {
+			/* Release on success, acquire on failure (which
+			 * reloads head): the pairing described at the head
+			 * load above.  The slot contents themselves are
+			 * ordered by the tails. */
+			uint32_t h = head, a;
+
+			/* Copies: taking the address of head or avail
+			 * would keep them in memory on the fast path. */
+			want = xp__ring_reserve_retry(r, self == &r->cons, n,
+						      fixed, &h, &a);
+			head = h;
+			avail = a;
 		}
-		/* Release on success, acquire on failure (which reloads
-		 * head): the pairing described at the head load above.  The
-		 * slot contents themselves are ordered by the tails. */
-		if (__atomic_compare_exchange_n(&self->head, &head, head + want,
-						1, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
 	}
 	*old_head = head;
 	if (left != NULL)
