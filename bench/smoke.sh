@@ -68,7 +68,7 @@ for r in $rows; do
 		status=1
 	fi
 done
-for s in "^Without a cache" "^Two threads" "^Memory of a pool" \
+for s in "^Without a cache" "^Floor: " "^Two threads" "^Memory of a pool" \
 	"^Targets of issue 5"; do
 	if ! grep -q "$s" "$tmp/out.txt"; then
 		echo "FAIL: section \"$s\" missing" >&2
@@ -82,6 +82,10 @@ for e in 64 2048; do
 		status=1
 	fi
 done
+if ! grep -q "^floor/cas2,floor,.*,cycles_per_obj,[0-9]" "$tmp/out.csv"; then
+	echo "FAIL: floor/cas2 missing from the CSV" >&2
+	status=1
+fi
 if [ "$status" -ne 0 ]; then
 	cat "$tmp/out.txt" "$tmp/err.txt" >&2
 	exit 1

@@ -557,10 +557,15 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 int xp_mempool_handler_set_page_table(struct xp_mempool *mp, const void *va,
 				      size_t npages, const uint64_t *pages)
 {
+	size_t i;
+
 	if (mp == NULL || va == NULL || pages == NULL || npages == 0 ||
 	    ((uintptr_t)va & (XP_PAGE_SIZE - 1)) != 0 ||
 	    npages > (SIZE_MAX - (uintptr_t)va) / XP_PAGE_SIZE)
 		return -EINVAL;
+	for (i = 0; i < npages; i++)
+		if (pages[i] != XP_BAD_PHYS && (pages[i] & (XP_PAGE_SIZE - 1)))
+			return -EINVAL;
 	if (!mp->core->creating)
 		return -EBUSY;
 	mp->v2p_va = (uintptr_t)va;

@@ -325,6 +325,81 @@ static uint64_t v2p_virt2phy(const struct xp_mempool *mp, const void *addr)
 }
 
 /*
+ * "t_ptab": memory of T_PTAB_PAGES pages, published as a page table whose
+ * page i has bus address T_PTAB_BUS(i), except page 1 which has none; its
+ * create first tries every bad argument of xp_mempool_handler_set_page_table
+ * and records the results.  Its own virt2phy (the same table) counts calls.
+ */
+#define T_PTAB_PAGES 6
+#define T_PTAB_BUS(i) ((0x12345ull + 7 * (i)) << 12)
+static struct {
+	uint64_t bus[T_PTAB_PAGES];
+	int ret_null_mp, ret_null_va, ret_null_pages, ret_zero, ret_unaligned,
+		ret_overflow, ret_entry, ret_ok;
+	unsigned long calls;
+	char *mem;
+} ptab;
+
+static uint64_t ptab_virt2phy(const struct xp_mempool *mp, const void *addr)
+{
+	uintptr_t off = (uintptr_t)addr - (uintptr_t)ptab.mem;
+
+	(void)mp;
+	__atomic_fetch_add(&ptab.calls, 1, __ATOMIC_RELAXED);
+	if (off >= T_PTAB_PAGES * XP_PAGE_SIZE ||
+	    ptab.bus[off / XP_PAGE_SIZE] == XP_BAD_PHYS)
+		return XP_BAD_PHYS;
+	return ptab.bus[off / XP_PAGE_SIZE] | (off & (XP_PAGE_SIZE - 1));
+}
+
+static int ptab_create(struct xp_mempool *mp, const char *args)
+{
+	struct tu_count_data *d = tu_count_data_alloc(mp);
+	unsigned int i;
+	int ret;
+
+	(void)args;
+	if (d == NULL)
+		return -ENOMEM;
+	d->mem = aligned_alloc(XP_PAGE_SIZE, T_PTAB_PAGES * XP_PAGE_SIZE);
+	if (d->mem == NULL) {
+		tu_count_data_free(mp);
+		return -ENOMEM;
+	}
+	ptab.mem = d->mem;
+	for (i = 0; i < T_PTAB_PAGES; i++)
+		ptab.bus[i] = i == 1 ? XP_BAD_PHYS : T_PTAB_BUS(i);
+	ptab.ret_null_mp = xp_mempool_handler_set_page_table(
+		NULL, ptab.mem, T_PTAB_PAGES, ptab.bus);
+	ptab.ret_null_va = xp_mempool_handler_set_page_table(
+		mp, NULL, T_PTAB_PAGES, ptab.bus);
+	ptab.ret_null_pages = xp_mempool_handler_set_page_table(
+		mp, ptab.mem, T_PTAB_PAGES, NULL);
+	ptab.ret_zero = xp_mempool_handler_set_page_table(mp, ptab.mem, 0,
+							  ptab.bus);
+	ptab.ret_unaligned = xp_mempool_handler_set_page_table(
+		mp, ptab.mem + 64, T_PTAB_PAGES, ptab.bus);
+	ptab.ret_overflow = xp_mempool_handler_set_page_table(
+		mp, ptab.mem, SIZE_MAX / XP_PAGE_SIZE, ptab.bus);
+	ptab.bus[3] |= 0x800; /* not page-aligned */
+	ptab.ret_entry = xp_mempool_handler_set_page_table(
+		mp, ptab.mem, T_PTAB_PAGES, ptab.bus);
+	ptab.bus[3] = T_PTAB_BUS(3);
+	ptab.ret_ok = xp_mempool_handler_set_page_table(mp, ptab.mem,
+							T_PTAB_PAGES, ptab.bus);
+	/* Page by page, so that no object spans two pages. */
+	for (i = 0; i < T_PTAB_PAGES && xp_mempool_populate_missing(mp); i++) {
+		ret = xp_mempool_populate(mp, ptab.mem + i * XP_PAGE_SIZE,
+					  XP_BAD_PHYS, XP_PAGE_SIZE);
+		if (ret < 0) {
+			tu_count_data_free(mp);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
  * "t_halfput": its put_bulk fails on its second call, half-way through a
  * populate of more than one batch.  create then tries a second populate,
  * and either returns 0 anyway (args "ok") or the error; with "pos" the
@@ -396,6 +471,10 @@ static int group_setup(void **state)
 	tu_register(&ops);
 	ops = tu_count_ops("t_v2p");
 	ops.virt2phy = v2p_virt2phy;
+	tu_register(&ops);
+	ops = tu_count_ops("t_ptab");
+	ops.create = ptab_create;
+	ops.virt2phy = ptab_virt2phy;
 	tu_register(&ops);
 	ops = tu_count_ops("t_halfput");
 	ops.create = halfput_create;
@@ -1251,6 +1330,52 @@ static void test_virt2phy_handler(void **state)
 	xp_mempool_free(mp);
 }
 
+/*
+ * A handler's page table: every bad argument refused, then virt2phy answers
+ * from it inline (the handler's virt2phy is not called), XP_BAD_PHYS on
+ * the page without a bus address, and out of line beyond the table.
+ */
+static void test_virt2phy_page_table(void **state)
+{
+	struct xp_mempool *mp;
+	uint64_t bus[1] = { 0 };
+	unsigned long calls;
+	char local;
+	unsigned int i;
+
+	(void)state;
+	/* 40 objects of 448 bytes, placed a page at a time: one page spare. */
+	mp = tu_mk_pool("ptab", 5 * 8, 448, 0, 0, "t_ptab");
+	assert_int_equal(ptab.ret_null_mp, -EINVAL);
+	assert_int_equal(ptab.ret_null_va, -EINVAL);
+	assert_int_equal(ptab.ret_null_pages, -EINVAL);
+	assert_int_equal(ptab.ret_zero, -EINVAL);
+	assert_int_equal(ptab.ret_unaligned, -EINVAL);
+	assert_int_equal(ptab.ret_overflow, -EINVAL);
+	assert_int_equal(ptab.ret_entry, -EINVAL);
+	assert_int_equal(ptab.ret_ok, 0);
+	assert_ptr_equal(mp->v2p_pages, ptab.bus);
+	/* Outside create. */
+	assert_int_equal(xp_mempool_handler_set_page_table(mp, ptab.mem, 1,
+							   bus),
+			 -EBUSY);
+
+	calls = ptab.calls;
+	for (i = 0; i < T_PTAB_PAGES; i++) {
+		char *pg = ptab.mem + i * XP_PAGE_SIZE;
+		uint64_t want0 = i == 1 ? XP_BAD_PHYS : T_PTAB_BUS(i);
+		uint64_t want1 = i == 1 ? XP_BAD_PHYS : T_PTAB_BUS(i) | 0xfff;
+
+		assert_int_equal(xp_mempool_virt2phy(mp, pg), want0);
+		assert_int_equal(xp_mempool_virt2phy(mp, pg + 0xfff), want1);
+	}
+	assert_int_equal(ptab.calls, calls);
+	/* Beyond the table: the handler's virt2phy. */
+	assert_int_equal(xp_mempool_virt2phy(mp, &local), XP_BAD_PHYS);
+	assert_int_equal(ptab.calls, calls + 1);
+	xp_mempool_free(mp);
+}
+
 /* ---- introspection ---------------------------------------------------- */
 
 static void test_audit(void **state)
@@ -1687,6 +1812,7 @@ int main(void)
 		cmocka_unit_test(test_handler_calls_uncached),
 		cmocka_unit_test(test_handler_calls_cached),
 		cmocka_unit_test(test_direct_ring),
+		cmocka_unit_test(test_virt2phy_page_table),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

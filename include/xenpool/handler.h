@@ -113,11 +113,14 @@ XP_EXPORT int xp_mempool_handler_set_ring(struct xp_mempool *mp,
  * From a handler's create: publish the handler's per-page bus address table
  * so that xp_mempool_virt2phy() answers inline: the page at
  * @p va + i * XP_PAGE_SIZE has bus address @p pages[i] (XP_BAD_PHYS: none),
- * for i below @p npages.  It must agree with the handler's virt2phy and live
- * until destroy.
+ * for i below @p npages.  Each entry is a multiple of XP_PAGE_SIZE or
+ * XP_BAD_PHYS (the inline lookup ORs the offset in, which leaves
+ * XP_BAD_PHYS as it is).  It must agree with the handler's virt2phy and
+ * live until destroy.
  *
- * @return 0, -EINVAL (NULL argument, @p npages 0, @p va not page-aligned)
- *         or -EBUSY (not in create).
+ * @return 0, -EINVAL (NULL argument, @p npages 0, @p va not page-aligned,
+ *         an entry neither page-aligned nor XP_BAD_PHYS) or -EBUSY (not in
+ *         create).
  */
 XP_EXPORT int xp_mempool_handler_set_page_table(struct xp_mempool *mp,
 						const void *va, size_t npages,

@@ -496,8 +496,8 @@ XP_INLINE uint64_t xp_mempool_virt2phy(const struct xp_mempool *mp,
 	if (XP_LIKELY(off < mp->v2p_len)) {
 		if (mp->v2p_pages == NULL)
 			return mp->v2p_phys + off;
-		if (mp->v2p_pages[off / XP_PAGE_SIZE] == XP_BAD_PHYS)
-			return XP_BAD_PHYS;
+		/* Entries are page-aligned or XP_BAD_PHYS (all ones), which
+		 * the OR leaves as it is: no test for it. */
 		return mp->v2p_pages[off / XP_PAGE_SIZE] |
 		       (off & (XP_PAGE_SIZE - 1));
 	}
