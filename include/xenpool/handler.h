@@ -100,9 +100,13 @@ XP_EXPORT int xp_mempool_handler_fallback(struct xp_mempool *mp,
  * the contents of @p r, so that get_bulk is xp_ring_dequeue_bulk(r) (all or
  * nothing) and put_bulk is xp_ring_enqueue_bulk(r), with the variant chosen
  * by the ring's flags, and get_count is xp_ring_count(r).  The ring must
- * hold the whole pool and live until destroy.  Pools without a cache (and
- * not in debug mode) then get and put through the ring inline, without
- * calling the handler: the dispatch costs a load and a branch.
+ * hold the whole pool and live until destroy.  The inline paths then get
+ * and put through the ring without calling the handler, where they may use
+ * its multi-consumer and multi-producer variants (struct xp_mempool,
+ * direct_get): xp_mempool_get_bulk() and xp_mempool_put_bulk() in pools
+ * without a cache, xp_mempool_generic_get() and xp_mempool_generic_put()
+ * with a NULL cache in any pool, never in debug mode.  The dispatch costs
+ * one load.
  *
  * @return 0, -EINVAL (@p mp or @p r NULL) or -EBUSY (not in create).
  */
