@@ -20,6 +20,20 @@
 #define BENCH_POOL_SIZE 4095u
 /* Largest n_keep of a row, and the objects held by the virt2phy rows. */
 #define BENCH_MAX_KEEP 512u
+/*
+ * The callers' arrays of the measured loops (the objects of a get, the
+ * mbufs of an alloc) move by a few cache lines from one run to the next,
+ * through a 4 KiB window, the same for both libraries in a given run.
+ * Where such an array lies modulo 4 KiB relative to a library's own arrays
+ * decides whether loads wait for unrelated stores that share their low 12
+ * address bits ("4K aliasing"): with one placement for every run that luck
+ * would decide a row, as it did (a cached row at 0.6 or 1.5 cycles per
+ * object depending on what had been allocated before).  bench_shift is the
+ * current offset in pointers, a multiple of 8 below BENCH_SHIFT_SPAN.
+ */
+#define BENCH_SHIFT_SPAN 512u
+extern unsigned int bench_shift;
+
 /* Data room of the packet buffer rows (DPDK's RTE_MBUF_DEFAULT_BUF_SIZE). */
 #define BENCH_MBUF_ROOM (2048u + 128u)
 

@@ -33,8 +33,9 @@
 #include "bench/bench.h"
 
 struct dp_ctx {
-	void *objs[2][BENCH_MAX_KEEP]; /* per role; first: page aligned */
-	struct rte_mbuf *mbufs[BENCH_MAX_KEEP];
+	/* per role; first: page aligned; used from bench_shift on */
+	void *objs[2][BENCH_MAX_KEEP + BENCH_SHIFT_SPAN];
+	struct rte_mbuf *mbufs[BENCH_MAX_KEEP + BENCH_SHIFT_SPAN];
 	struct bench_row row;
 	struct rte_mempool *mp;
 	struct rte_ring *ring;  /* BK_RING */
@@ -119,7 +120,7 @@ BENCH_INLINE void wait_a_little(unsigned int *spins)
 
 BENCH_INLINE int produce(struct dp_ctx *c, uint64_t iters, unsigned int b)
 {
-	void **objs = c->objs[0];
+	void **objs = c->objs[0] + bench_shift;
 	unsigned int spins = 0;
 	uint64_t it;
 
@@ -134,7 +135,7 @@ BENCH_INLINE int produce(struct dp_ctx *c, uint64_t iters, unsigned int b)
 
 BENCH_INLINE int consume(struct dp_ctx *c, uint64_t iters, unsigned int b)
 {
-	void **objs = c->objs[1];
+	void **objs = c->objs[1] + bench_shift;
 	unsigned int spins = 0;
 	uint64_t it;
 
@@ -187,7 +188,7 @@ static int dp_run(void *ctx, unsigned int role, uint64_t iters)
 {
 	struct dp_ctx *c = ctx;
 	const struct bench_row *r = &c->row;
-	void **objs = c->objs[role];
+	void **objs = c->objs[role] + bench_shift;
 
 	switch (r->kind) {
 	case BK_POOL:
@@ -208,7 +209,8 @@ static int dp_run(void *ctx, unsigned int role, uint64_t iters)
 	case BK_V2P_MEM:
 		return v2p_mem_loop(c, iters);
 	case BK_MBUF:
-		return BENCH_BULK_CALL(r->bulk, mbuf_loop, c->mp, c->mbufs,
+		return BENCH_BULK_CALL(r->bulk, mbuf_loop, c->mp,
+				       c->mbufs + bench_shift,
 				       iters);
 	}
 	return -EINVAL;

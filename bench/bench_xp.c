@@ -17,8 +17,9 @@
 #include "bench/bench.h"
 
 struct xp_ctx {
-	void *objs[2][BENCH_MAX_KEEP]; /* per role; first: page aligned */
-	struct xp_mbuf *mbufs[BENCH_MAX_KEEP];
+	/* per role; first: page aligned; used from bench_shift on */
+	void *objs[2][BENCH_MAX_KEEP + BENCH_SHIFT_SPAN];
+	struct xp_mbuf *mbufs[BENCH_MAX_KEEP + BENCH_SHIFT_SPAN];
 	struct bench_row row;
 	struct xp_mempool *mp;
 	struct xp_ring *ring;   /* BK_RING */
@@ -102,7 +103,7 @@ BENCH_INLINE void wait_a_little(unsigned int *spins)
 
 BENCH_INLINE int produce(struct xp_ctx *c, uint64_t iters, unsigned int b)
 {
-	void **objs = c->objs[0];
+	void **objs = c->objs[0] + bench_shift;
 	unsigned int spins = 0;
 	uint64_t it;
 
@@ -117,7 +118,7 @@ BENCH_INLINE int produce(struct xp_ctx *c, uint64_t iters, unsigned int b)
 
 BENCH_INLINE int consume(struct xp_ctx *c, uint64_t iters, unsigned int b)
 {
-	void **objs = c->objs[1];
+	void **objs = c->objs[1] + bench_shift;
 	unsigned int spins = 0;
 	uint64_t it;
 
@@ -158,7 +159,7 @@ static int xp_run(void *ctx, unsigned int role, uint64_t iters)
 {
 	struct xp_ctx *c = ctx;
 	const struct bench_row *r = &c->row;
-	void **objs = c->objs[role];
+	void **objs = c->objs[role] + bench_shift;
 
 	switch (r->kind) {
 	case BK_POOL:
@@ -178,7 +179,8 @@ static int xp_run(void *ctx, unsigned int role, uint64_t iters)
 	case BK_V2P_MEM:
 		return v2p_loop(c, iters);
 	case BK_MBUF:
-		return BENCH_BULK_CALL(r->bulk, mbuf_loop, c->mp, c->mbufs,
+		return BENCH_BULK_CALL(r->bulk, mbuf_loop, c->mp,
+				       c->mbufs + bench_shift,
 				       iters);
 	}
 	return -EINVAL;
@@ -287,8 +289,8 @@ static void xp_memory(void *ctx, struct bench_mem *m)
 		if (pc == NULL)
 			continue;
 		m->ncaches++;
-		m->cache_each = round_line(sizeof(*pc) +
-					   pc->capacity * sizeof(void *));
+		/* The header's line, then the storage (xp__cache_alloc_into). */
+		m->cache_each = round_line(64 + pc->capacity * sizeof(void *));
 	}
 	m->caches = m->ncaches * m->cache_each;
 	/* The objects are mapped by the handler, not taken from malloc. */

@@ -162,10 +162,17 @@ static unsigned int slot_acquire(void)
 	return s;
 }
 
+/* The storage starts a line after the header (xp__cache_slots()). */
+_Static_assert(sizeof(struct xp_mempool_cache) <= XP_CACHE_LINE_SIZE,
+	       "a cache's header fits in the line before its storage");
+
 int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size)
 {
 	struct xp_mempool_cache *c;
-	size_t bytes = sizeof(*c) + 2 * (size_t)size * sizeof(void *);
+	/* The storage starts a cache line after the header, 16-byte aligned
+	 * like the callers' arrays usually are: the copies then move pairs
+	 * of pointers (xp__objs_copy). */
+	size_t bytes = XP_CACHE_LINE_SIZE + 2 * (size_t)size * sizeof(void *);
 
 	c = aligned_alloc(XP_CACHE_LINE_SIZE,
 			  (bytes + XP_CACHE_LINE_SIZE - 1) &
@@ -176,7 +183,7 @@ int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size)
 	c->size = size;
 	c->flushthresh = size + size / 2;
 	c->capacity = 2 * size;
-	c->objs = (void **)(c + 1);
+	c->objs = (void **)((char *)c + XP_CACHE_LINE_SIZE);
 	*out = c;
 	return 0;
 }

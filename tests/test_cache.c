@@ -939,15 +939,18 @@ static void test_user_cache_create(void **state)
 /*
  * The copies under the cache hit paths: a get of n right after a put of n
  * into an empty cache returns those n pointers in order, and writes nothing
- * beyond them.  Variable n takes the copy's loop; the constants below take
- * its unrolled form (the compiler sees them through the inline calls).
+ * beyond them.  Variable n takes the copy's loops; the constants below take
+ * its unrolled forms (the compiler sees them through the inline calls).
+ * The caller's arrays start at an offset of @p off pointers from 16-byte
+ * alignment: 0 takes the copy's 16-byte moves, 1 its pointer-sized ones.
  */
 #define COPY_N 70
 
 static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
-		       unsigned int n)
+		       unsigned int n, unsigned int off)
 {
-	void *a[COPY_N + 2], *b[COPY_N + 2];
+	_Alignas(16) void *abuf[COPY_N + 4], *bbuf[COPY_N + 4];
+	void **a = abuf + off, **b = bbuf + off;
 	unsigned int i;
 
 	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
@@ -965,9 +968,10 @@ static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
 	xp_mempool_generic_put(mp, b, n, NULL);
 }
 
-#define COPY_ROUND_CONST(mp, c, n)                                            \
+#define COPY_ROUND_CONST(mp, c, n, off)                                       \
 	do {                                                                  \
-		void *a_[n], *b_[n + 1];                                      \
+		_Alignas(16) void *abuf_[n + 2], *bbuf_[n + 3];               \
+		void **a_ = abuf_ + (off), **b_ = bbuf_ + (off);              \
 		unsigned int i_;                                              \
                                                                               \
 		assert_int_equal(xp_mempool_cache_flush(c, mp), 0);           \
@@ -981,32 +985,41 @@ static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
 		xp_mempool_generic_put(mp, b_, n, NULL);                      \
 	} while (0)
 
+#define COPY_ROUNDS_CONST(mp, c, off)                                         \
+	do {                                                                  \
+		COPY_ROUND_CONST(mp, c, 1, off);                              \
+		COPY_ROUND_CONST(mp, c, 2, off);                              \
+		COPY_ROUND_CONST(mp, c, 3, off);                              \
+		COPY_ROUND_CONST(mp, c, 4, off);                              \
+		COPY_ROUND_CONST(mp, c, 7, off);                              \
+		COPY_ROUND_CONST(mp, c, 8, off);                              \
+		COPY_ROUND_CONST(mp, c, 9, off);                              \
+		COPY_ROUND_CONST(mp, c, 31, off);                             \
+		COPY_ROUND_CONST(mp, c, 32, off);                             \
+		COPY_ROUND_CONST(mp, c, 33, off);                             \
+		COPY_ROUND_CONST(mp, c, 64, off);                             \
+		COPY_ROUND_CONST(mp, c, 65, off);                             \
+	} while (0)
+
 static void test_cache_copy_sizes(void **state)
 {
 	struct xp_mempool *mp = tu_mk_pool("copysz", 4 * COPY_N, 64, 0, 0,
 					   "ring_mp_mc");
 	struct xp_mempool_cache *c = xp_mempool_cache_create(COPY_N);
 	volatile unsigned int vn;
-	unsigned int n;
+	unsigned int n, off;
 
 	(void)state;
 	assert_non_null(c);
-	for (n = 1; n <= COPY_N; n++) {
-		vn = n; /* not a constant to the compiler */
-		copy_round(mp, c, vn);
-	}
-	COPY_ROUND_CONST(mp, c, 1);
-	COPY_ROUND_CONST(mp, c, 2);
-	COPY_ROUND_CONST(mp, c, 3);
-	COPY_ROUND_CONST(mp, c, 4);
-	COPY_ROUND_CONST(mp, c, 7);
-	COPY_ROUND_CONST(mp, c, 8);
-	COPY_ROUND_CONST(mp, c, 9);
-	COPY_ROUND_CONST(mp, c, 31);
-	COPY_ROUND_CONST(mp, c, 32);
-	COPY_ROUND_CONST(mp, c, 33);
-	COPY_ROUND_CONST(mp, c, 64);
-	COPY_ROUND_CONST(mp, c, 65);
+	/* The storage is 16-byte aligned, so that offset 0 moves pairs. */
+	assert_int_equal((uintptr_t)c->objs % 16, 0);
+	for (off = 0; off < 2; off++)
+		for (n = 1; n <= COPY_N; n++) {
+			vn = n; /* not a constant to the compiler */
+			copy_round(mp, c, vn, off);
+		}
+	COPY_ROUNDS_CONST(mp, c, 0);
+	COPY_ROUNDS_CONST(mp, c, 1);
 	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
 	xp_mempool_cache_free(c);
 	finish_pool(mp);

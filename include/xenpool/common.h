@@ -70,29 +70,48 @@ extern "C" {
 
 /*
  * Copy @p n object pointers from @p src to @p dst, which do not overlap: the
- * copy under every bulk get and put of the caches and the ring.  Sixteen
- * bytes (two pointers) a move, which compilers emit as one vector load and
- * one vector store; fully unrolled when @p n is a compile-time constant, so
- * that a burst of 32 is 16 loads and 16 stores with no loop, and two
- * pointers an iteration otherwise (wider steps made GCC's -Warray-bounds
- * see overruns of small arrays on paths that cannot run).  doc/performance.md has the figures that
- * chose this over a plain loop (5 instructions a pointer), an unrolled
- * scalar copy and scalar loads merged into vector stores.
+ * copy under every bulk get and put of the caches and the ring.
+ *
+ * When the two arrays have the same offset modulo 16 bytes (the usual case:
+ * arrays on the stack or from malloc, the caches' storage, and half of the
+ * ring's positions), 16 bytes (two pointers) a move, which compilers emit as
+ * one vector load and one vector store.  Otherwise a pointer a move: a
+ * 16-byte access that half overlaps, modulo 4 KiB, a 16-byte store just
+ * made to the other array makes x86 cores wait for that store ("4K
+ * aliasing" of a partial match), which took a cache hit of 32 from 0.6 to
+ * 1.5 cycles per object on the development machine; pointer-sized accesses
+ * at the same offsets match whole or not at all.  Fully unrolled when @p n
+ * is a compile-time constant (a burst of 32: 16 loads and 16 stores, no
+ * loop).  doc/performance.md has the figures behind these choices.
  */
 XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 {
 	unsigned int i = 0;
 
-	if (__builtin_constant_p(n)) {
+	if (XP_LIKELY((((uintptr_t)dst ^ (uintptr_t)src) & 15u) == 0)) {
+		if (__builtin_constant_p(n)) {
 #pragma GCC unroll 32
-		for (; i + 2 <= n; i += 2)
-			__builtin_memcpy(&dst[i], &src[i], 2 * sizeof(void *));
-	} else {
-		for (; i + 2 <= n; i += 2)
-			__builtin_memcpy(&dst[i], &src[i], 2 * sizeof(void *));
+			for (; i + 2 <= n; i += 2)
+				__builtin_memcpy(&dst[i], &src[i],
+						 2 * sizeof(void *));
+		} else {
+			for (; i + 2 <= n; i += 2)
+				__builtin_memcpy(&dst[i], &src[i],
+						 2 * sizeof(void *));
+		}
+		if (n & 1)
+			dst[n - 1] = src[n - 1];
+		return;
 	}
-	if (n & 1)
-		dst[n - 1] = src[n - 1];
+	if (__builtin_constant_p(n)) {
+#pragma GCC unroll 64
+		for (; i < n; i++)
+			dst[i] = src[i];
+	} else {
+#pragma GCC unroll 4
+		for (; i < n; i++)
+			dst[i] = src[i];
+	}
 }
 
 /**

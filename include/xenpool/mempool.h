@@ -100,7 +100,9 @@ struct xp_mempool_cache {
 	uint32_t size;        /**< target fill after refill or flush */
 	uint32_t flushthresh; /**< a put never leaves more than this */
 	uint32_t capacity;    /**< storage entries (2 * size) */
-	void **objs;          /**< storage, right after the structure */
+	/** Storage: always XP_CACHE_LINE_SIZE bytes after the start of the
+	 * structure (the inline paths compute it rather than load it). */
+	void **objs;
 };
 
 struct xp__mempool_core;
@@ -304,17 +306,23 @@ XP_EXPORT void xp__mempool_generic_put_miss(struct xp_mempool *mp,
 					    void *const *objs, unsigned int n,
 					    struct xp_mempool_cache *cache);
 
+/* A cache's storage (struct xp_mempool_cache, objs), without a load. */
+XP_INLINE void **xp__cache_slots(struct xp_mempool_cache *c)
+{
+	return (void **)((char *)c + XP_CACHE_LINE_SIZE);
+}
+
 XP_INLINE void xp__cache_take(struct xp_mempool_cache *c, void **objs,
 			      unsigned int n, uint32_t len)
 {
-	xp__objs_copy(objs, &c->objs[len - n], n);
+	xp__objs_copy(objs, &xp__cache_slots(c)[len - n], n);
 	__atomic_store_n(&c->len, len - n, __ATOMIC_RELAXED);
 }
 
 XP_INLINE void xp__cache_give(struct xp_mempool_cache *c, void *const *objs,
 			      unsigned int n, uint32_t len)
 {
-	xp__objs_copy(&c->objs[len], objs, n);
+	xp__objs_copy(&xp__cache_slots(c)[len], objs, n);
 	__atomic_store_n(&c->len, len + n, __ATOMIC_RELAXED);
 }
 
