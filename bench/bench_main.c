@@ -920,7 +920,7 @@ static struct stat_set rmw_floor;
  */
 static void measure_rmw_floor(void)
 {
-	uint64_t iters = opt.objs < 32 ? 32 : opt.objs, it, t0;
+	uint64_t iters = opt.objs < 32 ? 32 : opt.objs / 32 * 32, it, t0;
 	double *v = calloc(opt.reps, sizeof(double));
 	unsigned int rep, k, j;
 
@@ -940,7 +940,7 @@ static void measure_rmw_floor(void)
 						0, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE);
 				}
-		v[rep] = (double)(now() - t0) / (double)(iters / 32 * 32);
+		v[rep] = (double)(now() - t0) / (double)iters;
 	}
 	summarise(v, opt.reps, &rmw_floor);
 	free(v);

@@ -290,7 +290,8 @@ static void xp_memory(void *ctx, struct bench_mem *m)
 			continue;
 		m->ncaches++;
 		/* The header's line, then the storage (xp__cache_alloc_into). */
-		m->cache_each = round_line(64 + pc->capacity * sizeof(void *));
+		m->cache_each = round_line(XP_CACHE_LINE_SIZE +
+					   pc->capacity * sizeof(void *));
 	}
 	m->caches = m->ncaches * m->cache_each;
 	/* The objects are mapped by the handler, not taken from malloc. */

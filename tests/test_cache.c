@@ -679,6 +679,40 @@ static void test_sp_put_exit_orphans(void **state)
 	finish_pool(mp);
 }
 
+/*
+ * The same with the ring handler: the NULL-cache get, which would otherwise
+ * go to the ring inline, still finds the set-aside objects, and one get of
+ * everything free takes each object of the pool exactly once.
+ */
+static void test_sp_put_exit_orphans_ring(void **state)
+{
+	struct xp_mempool *mp = tu_mk_pool("orphring", ORPH_N, 64, S,
+					   XP_MEMPOOL_F_SP_PUT, "t_sp_ring");
+	struct getter_arg a = { .mp = mp };
+	void *all[ORPH_N + 1];
+	struct tu_objset set;
+	unsigned int avail = ORPH_N - ORPH_TAKE;
+
+	(void)state;
+	sp_reset();
+	tu_objset_init(&set, mp);
+	run_thread(get_only_thread, &a);
+	assert_int_equal(a.get_rc, 0);
+	assert_int_equal(a.len_at_exit, S);
+	assert_int_equal(sp_foreign, 0);
+	assert_int_equal(xp_mempool_avail_count(mp), avail);
+	assert_int_equal(xp_mempool_generic_get(mp, all, avail + 1, NULL),
+			 -ENOBUFS);
+	assert_int_equal(xp_mempool_generic_get(mp, all, avail, NULL), 0);
+	memcpy(all + avail, a.got, sizeof(a.got));
+	tu_objset_check_all(&set, all, ORPH_N);
+	assert_int_equal(xp_mempool_avail_count(mp), 0);
+	xp_mempool_generic_put(mp, all, ORPH_N, NULL);
+	assert_int_equal(sp_foreign, 0);
+	tu_objset_fini(&set);
+	finish_pool(mp);
+}
+
 /* Without the flag, the exiting thread itself puts its cache back. */
 static void test_exit_flush_puts(void **state)
 {
@@ -947,25 +981,38 @@ static void test_user_cache_create(void **state)
 #define COPY_N 70
 
 static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
-		       unsigned int n, unsigned int off)
+		       unsigned int n, unsigned int off, unsigned int pre)
 {
 	_Alignas(16) void *abuf[COPY_N + 4], *bbuf[COPY_N + 4];
-	void **a = abuf + off, **b = bbuf + off;
+	void **a = abuf + off, **b = bbuf + off, *first = NULL;
 	unsigned int i;
 
 	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
+	/* pre objects first, so that the window starts at slot pre. */
+	if (pre > 0) {
+		assert_int_equal(xp_mempool_generic_get(mp, &first, 1, NULL),
+				 0);
+		xp_mempool_generic_put(mp, &first, 1, c);
+	}
+	for (i = pre; i < c->capacity; i++)
+		c->objs[i] = (void *)(uintptr_t)(0xc0 + i);
 	assert_int_equal(xp_mempool_generic_get(mp, a, n, NULL), 0);
 	for (i = 0; i < COPY_N + 2; i++)
 		b[i] = (void *)(uintptr_t)(0xb0 + i);
 	xp_mempool_generic_put(mp, a, n, c);
-	assert_int_equal(c->len, n);
+	assert_int_equal(c->len, pre + n);
+	/* Nothing written beyond the put's slots. */
+	for (i = pre + n; i < c->capacity; i++)
+		assert_ptr_equal(c->objs[i], (void *)(uintptr_t)(0xc0 + i));
 	assert_int_equal(xp_mempool_generic_get(mp, b, n, c), 0);
-	assert_int_equal(c->len, 0);
+	assert_int_equal(c->len, pre);
 	for (i = 0; i < n; i++)
 		assert_ptr_equal(b[i], a[i]);
 	for (; i < COPY_N + 2; i++)
 		assert_ptr_equal(b[i], (void *)(uintptr_t)(0xb0 + i));
 	xp_mempool_generic_put(mp, b, n, NULL);
+	if (pre > 0)
+		assert_ptr_equal(c->objs[0], first);
 }
 
 #define COPY_ROUND_CONST(mp, c, n, off)                                       \
@@ -1011,12 +1058,16 @@ static void test_cache_copy_sizes(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	/* The storage is 16-byte aligned, so that offset 0 moves pairs. */
+	/* The storage is 16-byte aligned, so that offset 0 moves pairs, and
+	 * where the inline paths compute it. */
 	assert_int_equal((uintptr_t)c->objs % 16, 0);
-	for (off = 0; off < 2; off++)
-		for (n = 1; n <= COPY_N; n++) {
+	assert_ptr_equal(c->objs, xp__cache_slots(c));
+	/* Caller's arrays and the cache's window each at 0 or 8 modulo 16:
+	 * pairs of 16-byte moves when both agree, pointers otherwise. */
+	for (off = 0; off < 4; off++)
+		for (n = 1; n <= COPY_N - 1; n++) {
 			vn = n; /* not a constant to the compiler */
-			copy_round(mp, c, vn, off);
+			copy_round(mp, c, vn, off & 1, off >> 1);
 		}
 	COPY_ROUNDS_CONST(mp, c, 0);
 	COPY_ROUNDS_CONST(mp, c, 1);
@@ -1684,6 +1735,7 @@ int main(void)
 		cmocka_unit_test(test_policy_big_direct),
 		cmocka_unit_test(test_thread_exit_flush),
 		cmocka_unit_test(test_sp_put_exit_orphans),
+		cmocka_unit_test(test_sp_put_exit_orphans_ring),
 		cmocka_unit_test(test_exit_flush_puts),
 		cmocka_unit_test(test_sp_put_exit_stress),
 		cmocka_unit_test(test_thread_churn),

@@ -453,6 +453,27 @@ static int pos_create(struct xp_mempool *mp, const char *args)
 	return ret == 0 ? 1 : ret;
 }
 
+/*
+ * "t_ringcount": ring_mp_mc (which declares its ring) with get_bulk and
+ * put_bulk that count their calls: whether the inline path reached the ring
+ * without the handler shows in the counts.
+ */
+static const struct xp_mempool_ops *rc_ring_ops;
+static unsigned long rc_gets, rc_puts;
+
+static int rc_get_bulk(struct xp_mempool *mp, void **objs, unsigned int n)
+{
+	__atomic_fetch_add(&rc_gets, 1, __ATOMIC_RELAXED);
+	return rc_ring_ops->get_bulk(mp, objs, n);
+}
+
+static int rc_put_bulk(struct xp_mempool *mp, void *const *objs,
+		       unsigned int n)
+{
+	__atomic_fetch_add(&rc_puts, 1, __ATOMIC_RELAXED);
+	return rc_ring_ops->put_bulk(mp, objs, n);
+}
+
 static int group_setup(void **state)
 {
 	struct xp_mempool_ops ops;
@@ -475,6 +496,13 @@ static int group_setup(void **state)
 	ops = tu_count_ops("t_ptab");
 	ops.create = ptab_create;
 	ops.virt2phy = ptab_virt2phy;
+	tu_register(&ops);
+	rc_ring_ops = xp_mempool_handler_lookup("ring_mp_mc");
+	assert_non_null(rc_ring_ops);
+	ops = *rc_ring_ops;
+	strcpy(ops.name, "t_ringcount");
+	ops.get_bulk = rc_get_bulk;
+	ops.put_bulk = rc_put_bulk;
 	tu_register(&ops);
 	ops = tu_count_ops("t_halfput");
 	ops.create = halfput_create;
@@ -1668,10 +1696,11 @@ static void check_rings(const struct xp_mempool *mp, int dget, int dput,
 /* Every way in and out works, whatever the rings, and all come back. */
 static void exercise(struct xp_mempool *mp)
 {
-	void *a[8], *b[8];
+	void *a[8], *b[100]; /* b: room for the refused get of the pool */
 
 	assert_int_equal(xp_mempool_get_bulk(mp, a, 8), 0);
 	assert_int_equal(xp_mempool_generic_get(mp, b, 8, NULL), 0);
+	assert_true(mp->size <= 100);
 	assert_int_equal(xp_mempool_generic_get(mp, b, mp->size, NULL),
 			 -ENOBUFS);
 	xp_mempool_generic_put(mp, b, 8, NULL);
@@ -1702,6 +1731,7 @@ static void test_direct_ring(void **state)
 	};
 	struct xp_mempool *mp;
 	void *objs[61]; /* room for the refused get of 61 */
+	const struct xp_ring *null_ring = NULL;
 	unsigned int i;
 
 	(void)state;
@@ -1737,9 +1767,77 @@ static void test_direct_ring(void **state)
 				cases[i].handler);
 		check_rings(mp, cases[i].dget, cases[i].dput, cases[i].hget,
 			    cases[i].hput);
+		if (null_ring == NULL && !cases[i].dget)
+			null_ring = mp->direct_get;
 		exercise(mp);
 		xp_mempool_free(mp);
 	}
+	/* All that traffic left the shared ring of capacity 0 untouched. */
+	assert_true(is_null_ring(null_ring));
+}
+
+/* get, generic get with NULL, then put both back; the handler calls seen. */
+static void rc_round(struct xp_mempool *mp, unsigned long *gets,
+		     unsigned long *puts)
+{
+	void *a[5], *b[100];
+
+	rc_gets = rc_puts = 0;
+	assert_int_equal(xp_mempool_get_bulk(mp, a, 5), 0);
+	assert_int_equal(xp_mempool_generic_get(mp, b, 7, NULL), 0);
+	xp_mempool_generic_put(mp, b, 7, NULL);
+	xp_mempool_put_bulk(mp, a, 5);
+	*gets = rc_gets;
+	*puts = rc_puts;
+}
+
+static void test_direct_ring_bypasses_handler(void **state)
+{
+	struct xp_mempool *mp;
+	unsigned long gets, puts;
+	void *b[100];
+
+	(void)state;
+	/* Uncached: neither call reaches the handler. */
+	mp = tu_mk_pool("rc0", 100, 64, 0, 0, "t_ringcount");
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, 0);
+	assert_int_equal(puts, 0);
+	/* A get the ring cannot serve asks the handler once, then fails. */
+	rc_gets = 0;
+	assert_int_equal(xp_mempool_generic_get(mp, b, 100, NULL), 0);
+	assert_int_equal(xp_mempool_get_bulk(mp, b, 1), -ENOBUFS);
+	assert_int_equal(rc_gets, 1);
+	xp_mempool_generic_put(mp, b, 100, NULL);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+
+	/* Cached: the pool API fills a cache from the handler; the NULL-cache
+	 * calls still bypass it. */
+	mp = tu_mk_pool("rc8", 100, 64, 8, 0, "t_ringcount");
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, 1); /* the first get's refill: 8 remain */
+	assert_int_equal(puts, 1); /* 8 + 5 > 12: the put flushes to 8 */
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, 0);
+	assert_int_equal(puts, 0);
+	xp_mempool_free(mp);
+
+	/* A single-consumer ring: every get through the handler, puts not. */
+	mp = tu_mk_pool("rcsc", 100, 64, 0, XP_MEMPOOL_F_SC_GET,
+			"t_ringcount");
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, 2);
+	assert_int_equal(puts, 0);
+	xp_mempool_free(mp);
+
+	/* Debug mode: every call checked, so every call to the handler. */
+	mp = tu_mk_pool("rcdbg", 100, 64, 0, XP_MEMPOOL_F_DEBUG,
+			"t_ringcount");
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, 2);
+	assert_int_equal(puts, 2);
+	xp_mempool_free(mp);
 }
 
 static void test_handler_calls_cached(void **state)
@@ -1812,6 +1910,7 @@ int main(void)
 		cmocka_unit_test(test_handler_calls_uncached),
 		cmocka_unit_test(test_handler_calls_cached),
 		cmocka_unit_test(test_direct_ring),
+		cmocka_unit_test(test_direct_ring_bypasses_handler),
 		cmocka_unit_test(test_virt2phy_page_table),
 	};
 

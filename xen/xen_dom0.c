@@ -547,9 +547,15 @@ static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 		xc_interface_close(xch);
 	if (ret == 0)
 		ret = build_page_table(p);
-	if (ret == 0)
-		(void)xp_mempool_handler_set_page_table(
-			mp, (const void *)p->base, p->span, p->page_bus);
+	/* Only an inline shortcut: without it virt2phy goes out of line to
+	 * xpx_virt2phy, which reads the same table. */
+	if (ret == 0 && xp_mempool_handler_set_page_table(
+				mp, (const void *)p->base, p->span,
+				p->page_bus) != 0)
+		xp_log(XP_LOG_WARNING,
+		       "pool %s: xen_dom0: page table refused, virt2phy "
+		       "out of line",
+		       mp->name);
 	if (ret == 0 && p->args.publish != NULL)
 		ret = publish(p);
 	return ret;

@@ -105,8 +105,9 @@ XP_EXPORT int xp_mempool_handler_fallback(struct xp_mempool *mp,
  * its multi-consumer and multi-producer variants (struct xp_mempool,
  * direct_get): xp_mempool_get_bulk() and xp_mempool_put_bulk() in pools
  * without a cache, xp_mempool_generic_get() and xp_mempool_generic_put()
- * with a NULL cache in any pool, never in debug mode.  The dispatch costs
- * one load.
+ * with a NULL cache in any pool; never in debug mode, nor for the NULL-cache
+ * get of a cached XP_MEMPOOL_F_SP_PUT pool (objects of exited threads may
+ * wait beside the ring, doc/mempool.md).  The dispatch costs one load.
  *
  * @return 0, -EINVAL (@p mp or @p r NULL) or -EBUSY (not in create).
  */

@@ -130,10 +130,13 @@ struct xp_mempool {
 	 * handler_put serve xp_mempool_generic_get() and
 	 * xp_mempool_generic_put() with a NULL cache in any pool.  Each is the
 	 * handler's ring where the inline path may take it with the
-	 * multi-consumer (get) or multi-producer (put) variant, and otherwise
-	 * a ring of capacity 0, always empty and always full, on which the
-	 * inline attempt fails at once and the call goes out of line to the
-	 * handler.  Never NULL: the dispatch is one load, with no test.
+	 * multi-consumer (get) or multi-producer (put) variant (not in debug
+	 * mode, not for a side flagged single-threaded, not for handler_get
+	 * in a cached XP_MEMPOOL_F_SP_PUT pool, whose exited threads' objects
+	 * wait beside the ring), and otherwise a ring of capacity 0, always
+	 * empty and always full, on which the inline attempt fails at once
+	 * and the call goes out of line to the handler.  Never NULL: the
+	 * dispatch is one load, with no test.
 	 */
 	struct xp_ring *direct_get;
 	struct xp_ring *direct_put;      /**< see direct_get */
