@@ -126,10 +126,7 @@ static int group_setup(void **state)
 	ops = tu_count_ops("t_sp_count");
 	ops.put_bulk = sp_count_put_bulk;
 	tu_register(&ops);
-	ring_ops = xp_mempool_handler_lookup("ring_mp_mc");
-	assert_non_null(ring_ops);
-	ops = *ring_ops;
-	strcpy(ops.name, "t_sp_ring");
+	ops = tu_ring_ops("t_sp_ring", &ring_ops);
 	ops.put_bulk = sp_ring_put_bulk;
 	tu_register(&ops);
 	return 0;

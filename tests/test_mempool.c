@@ -497,10 +497,7 @@ static int group_setup(void **state)
 	ops.create = ptab_create;
 	ops.virt2phy = ptab_virt2phy;
 	tu_register(&ops);
-	rc_ring_ops = xp_mempool_handler_lookup("ring_mp_mc");
-	assert_non_null(rc_ring_ops);
-	ops = *rc_ring_ops;
-	strcpy(ops.name, "t_ringcount");
+	ops = tu_ring_ops("t_ringcount", &rc_ring_ops);
 	ops.get_bulk = rc_get_bulk;
 	ops.put_bulk = rc_put_bulk;
 	tu_register(&ops);
@@ -1791,6 +1788,21 @@ static void rc_round(struct xp_mempool *mp, unsigned long *gets,
 	*puts = rc_puts;
 }
 
+/* An uncached pool with @p flags: one round, with these handler calls. */
+static void rc_pool_round(const char *name, unsigned int flags,
+			  unsigned long want_gets, unsigned long want_puts)
+{
+	struct xp_mempool *mp = tu_mk_pool(name, 100, 64, 0, flags,
+					   "t_ringcount");
+	unsigned long gets, puts;
+
+	rc_round(mp, &gets, &puts);
+	assert_int_equal(gets, want_gets);
+	assert_int_equal(puts, want_puts);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+}
+
 static void test_direct_ring_bypasses_handler(void **state)
 {
 	struct xp_mempool *mp;
@@ -1799,11 +1811,9 @@ static void test_direct_ring_bypasses_handler(void **state)
 
 	(void)state;
 	/* Uncached: neither call reaches the handler. */
-	mp = tu_mk_pool("rc0", 100, 64, 0, 0, "t_ringcount");
-	rc_round(mp, &gets, &puts);
-	assert_int_equal(gets, 0);
-	assert_int_equal(puts, 0);
+	rc_pool_round("rc0", 0, 0, 0);
 	/* A get the ring cannot serve asks the handler once, then fails. */
+	mp = tu_mk_pool("rc0", 100, 64, 0, 0, "t_ringcount");
 	rc_gets = 0;
 	assert_int_equal(xp_mempool_generic_get(mp, b, 100, NULL), 0);
 	assert_int_equal(xp_mempool_get_bulk(mp, b, 1), -ENOBUFS);
@@ -1823,21 +1833,10 @@ static void test_direct_ring_bypasses_handler(void **state)
 	assert_int_equal(puts, 0);
 	xp_mempool_free(mp);
 
-	/* A single-consumer ring: every get through the handler, puts not. */
-	mp = tu_mk_pool("rcsc", 100, 64, 0, XP_MEMPOOL_F_SC_GET,
-			"t_ringcount");
-	rc_round(mp, &gets, &puts);
-	assert_int_equal(gets, 2);
-	assert_int_equal(puts, 0);
-	xp_mempool_free(mp);
-
-	/* Debug mode: every call checked, so every call to the handler. */
-	mp = tu_mk_pool("rcdbg", 100, 64, 0, XP_MEMPOOL_F_DEBUG,
-			"t_ringcount");
-	rc_round(mp, &gets, &puts);
-	assert_int_equal(gets, 2);
-	assert_int_equal(puts, 2);
-	xp_mempool_free(mp);
+	/* Every get through the handler on a single-consumer ring; every
+	 * call in debug mode, where each is checked. */
+	rc_pool_round("rcsc", XP_MEMPOOL_F_SC_GET, 2, 0);
+	rc_pool_round("rcdbg", XP_MEMPOOL_F_DEBUG, 2, 2);
 }
 
 static void test_handler_calls_cached(void **state)

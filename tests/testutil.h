@@ -592,6 +592,23 @@ static inline void tu_register(const struct xp_mempool_ops *ops)
 	assert_true(ret >= 0 || ret == -EEXIST);
 }
 
+/*
+ * The ops of "ring_mp_mc" under another name, for a test handler that wraps
+ * some of its callbacks; *@p base receives the original ops to call.
+ */
+static inline struct xp_mempool_ops
+tu_ring_ops(const char *name, const struct xp_mempool_ops **base)
+{
+	struct xp_mempool_ops ops;
+
+	*base = xp_mempool_handler_lookup("ring_mp_mc");
+	assert_non_null(*base);
+	ops = **base;
+	memset(ops.name, 0, sizeof(ops.name));
+	strncpy(ops.name, name, sizeof(ops.name) - 1);
+	return ops;
+}
+
 /* Register "tu_count". */
 static inline void tu_count_register(void)
 {
