@@ -5,6 +5,7 @@
 #define XENPOOL_SRC_CORE_H
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 #include <xenpool/handler.h>
@@ -16,6 +17,20 @@
 #define XP_NOTICE(...) xp_log(XP_LOG_NOTICE, __VA_ARGS__)
 #define XP_INFO(...) xp_log(XP_LOG_INFO, __VA_ARGS__)
 #define XP_DBG(...) xp_log(XP_LOG_DEBUG, __VA_ARGS__)
+
+/* @p v rounded up to a multiple of @p a, a power of two. */
+static inline size_t xp__align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* @p bytes from aligned_alloc, cache-line aligned, rounded up to whole lines
+ * as aligned_alloc requires.  NULL when out of memory. */
+static inline void *xp__alloc_lines(size_t bytes)
+{
+	return aligned_alloc(XP_CACHE_LINE_SIZE,
+			     xp__align_up(bytes, XP_CACHE_LINE_SIZE));
+}
 
 /* Guard word written after each object of a debug pool. */
 #define XP_DEBUG_GUARD 0x5a5e6ee9c0ffee11ull

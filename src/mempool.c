@@ -18,17 +18,12 @@ struct xp_mempool *xp__pools;
 /* Objects handed to put_bulk at once while populating. */
 #define XP_POPULATE_BATCH 256u
 
-static size_t align_up(size_t v, size_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
 /* Stride and alignment for a pool, 0 on overflow. */
 static size_t layout_stride(size_t elt_size, size_t guard, size_t align)
 {
 	if (elt_size > SIZE_MAX - guard - align)
 		return 0;
-	return align_up(elt_size + guard, align);
+	return xp__align_up(elt_size + guard, align);
 }
 
 static int env_debug(void)
@@ -138,7 +133,7 @@ static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 	struct xp_mempool *mp;
 	struct xp__mempool_core *core;
 
-	mp = aligned_alloc(XP_CACHE_LINE_SIZE, sizeof(*mp));
+	mp = xp__alloc_lines(sizeof(*mp));
 	core = calloc(1, sizeof(*core) + priv_size);
 	if (mp == NULL || core == NULL) {
 		free(mp);
@@ -507,7 +502,7 @@ int xp_mempool_populate(struct xp_mempool *mp, void *va, uint64_t phys,
 	if (core->populate_err != 0)
 		return core->populate_err;
 	start = (uintptr_t)va;
-	first = align_up(start, core->align);
+	first = xp__align_up(start, core->align);
 	tail = mp->elt_size + core->guard;
 	if (first - start >= len || len - (first - start) < tail ||
 	    core->populated == mp->size)
@@ -611,7 +606,7 @@ int xp_mempool_populate_default(struct xp_mempool *mp)
 	len = xp_mempool_chunk_size(mp, mp->size - mp->core->populated);
 	if (len == 0 || len > SIZE_MAX - XP_PAGE_SIZE)
 		return -ENOMEM;
-	len = align_up(len, XP_PAGE_SIZE);
+	len = xp__align_up(len, XP_PAGE_SIZE);
 	a = malloc(sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xenpool/ring.h>
+#include "core.h"
 
 uint32_t xp_ring_storage_slots(unsigned int count)
 {
@@ -50,9 +50,7 @@ struct xp_ring *xp_ring_create(unsigned int count, unsigned int flags)
 	/* size <= 2^31 slots of 8 bytes: no overflow with a 64-bit size_t,
 	 * which the build requires (see configure.ac). */
 	bytes = sizeof(*r) + (size_t)size * sizeof(void *);
-	r = aligned_alloc(XP_CACHE_LINE_SIZE,
-			  (bytes + XP_CACHE_LINE_SIZE - 1) &
-				  ~(size_t)(XP_CACHE_LINE_SIZE - 1));
+	r = xp__alloc_lines(bytes);
 	if (r == NULL) {
 		errno = ENOMEM;
 		return NULL;

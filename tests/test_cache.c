@@ -612,7 +612,7 @@ static void *get_only_thread(void *arg)
 	c = xp_mempool_default_cache(a->mp);
 	a->len_at_exit = c != NULL ? c->len : 0;
 	if (c != NULL && c->len <= 2 * S)
-		memcpy(a->cached, c->objs, c->len * sizeof(void *));
+		memcpy(a->cached, xp__cache_slots(c), c->len * sizeof(void *));
 	return NULL;
 }
 
@@ -961,7 +961,7 @@ static void test_user_cache_create(void **state)
 		if (ok[i] % 2 == 0)
 			assert_int_equal(c->flushthresh, ok[i] * 3 / 2);
 		/* All the storage is usable. */
-		memset(c->objs, 0x5a, c->capacity * sizeof(*c->objs));
+		memset(xp__cache_slots(c), 0x5a, c->capacity * sizeof(void *));
 		xp_mempool_cache_free(c);
 	}
 	xp_mempool_cache_free(NULL);
@@ -992,7 +992,7 @@ static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
 		xp_mempool_generic_put(mp, &first, 1, c);
 	}
 	for (i = pre; i < c->capacity; i++)
-		c->objs[i] = (void *)(uintptr_t)(0xc0 + i);
+		xp__cache_slots(c)[i] = (void *)(uintptr_t)(0xc0 + i);
 	assert_int_equal(xp_mempool_generic_get(mp, a, n, NULL), 0);
 	for (i = 0; i < COPY_N + 2; i++)
 		b[i] = (void *)(uintptr_t)(0xb0 + i);
@@ -1000,7 +1000,8 @@ static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
 	assert_int_equal(c->len, pre + n);
 	/* Nothing written beyond the put's slots. */
 	for (i = pre + n; i < c->capacity; i++)
-		assert_ptr_equal(c->objs[i], (void *)(uintptr_t)(0xc0 + i));
+		assert_ptr_equal(xp__cache_slots(c)[i],
+				 (void *)(uintptr_t)(0xc0 + i));
 	assert_int_equal(xp_mempool_generic_get(mp, b, n, c), 0);
 	assert_int_equal(c->len, pre);
 	for (i = 0; i < n; i++)
@@ -1009,7 +1010,7 @@ static void copy_round(struct xp_mempool *mp, struct xp_mempool_cache *c,
 		assert_ptr_equal(b[i], (void *)(uintptr_t)(0xb0 + i));
 	xp_mempool_generic_put(mp, b, n, NULL);
 	if (pre > 0)
-		assert_ptr_equal(c->objs[0], first);
+		assert_ptr_equal(xp__cache_slots(c)[0], first);
 }
 
 #define COPY_ROUND_CONST(mp, c, n, off)                                       \
@@ -1055,10 +1056,8 @@ static void test_cache_copy_sizes(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	/* The storage is 16-byte aligned, so that offset 0 moves pairs, and
-	 * where the inline paths compute it. */
-	assert_int_equal((uintptr_t)c->objs % 16, 0);
-	assert_ptr_equal(c->objs, xp__cache_slots(c));
+	/* The storage is 16-byte aligned, so that offset 0 moves pairs. */
+	assert_int_equal((uintptr_t)xp__cache_slots(c) % 16, 0);
 	/* Caller's arrays and the cache's window each at 0 or 8 modulo 16:
 	 * pairs of 16-byte moves when both agree, pointers otherwise. */
 	for (off = 0; off < 4; off++)

@@ -100,9 +100,8 @@ struct xp_mempool_cache {
 	uint32_t size;        /**< target fill after refill or flush */
 	uint32_t flushthresh; /**< a put never leaves more than this */
 	uint32_t capacity;    /**< storage entries (2 * size) */
-	/** Storage: always XP_CACHE_LINE_SIZE bytes after the start of the
-	 * structure (the inline paths compute it rather than load it). */
-	void **objs;
+	/* The storage, capacity pointers, starts XP_CACHE_LINE_SIZE bytes
+	 * after the start of this structure: xp__cache_slots(). */
 };
 
 struct xp__mempool_core;
@@ -309,7 +308,7 @@ XP_EXPORT void xp__mempool_generic_put_miss(struct xp_mempool *mp,
 					    void *const *objs, unsigned int n,
 					    struct xp_mempool_cache *cache);
 
-/* A cache's storage (struct xp_mempool_cache, objs), without a load. */
+/* A cache's storage (see struct xp_mempool_cache). */
 XP_INLINE void **xp__cache_slots(struct xp_mempool_cache *c)
 {
 	return (void **)((char *)c + XP_CACHE_LINE_SIZE);
