@@ -32,6 +32,13 @@ static inline void *xp__alloc_lines(size_t bytes)
 			     xp__align_up(bytes, XP_CACHE_LINE_SIZE));
 }
 
+/* The checks of xp_mempool_create_ex() on its arguments: 0 or an errno
+ * (EINVAL, ENAMETOOLONG).  For layers that must check before they take
+ * anything (the packet buffer pool's rooms). */
+int xp__mempool_check_args(const char *name, unsigned int n, size_t elt_size,
+			   unsigned int cache_size, size_t priv_size,
+			   unsigned int flags);
+
 /* Guard word written after each object of a debug pool. */
 #define XP_DEBUG_GUARD 0x5a5e6ee9c0ffee11ull
 #define XP_DEBUG_GUARD_SIZE 8u

@@ -66,16 +66,6 @@ static void free_rooms(struct xp_mempool *mp, void *arg)
 	priv->room_pool = NULL;
 }
 
-static int handler_shares_memory(const char *handler)
-{
-	const struct xp_mempool_ops *ops;
-
-	if (handler == NULL)
-		handler = xp_mempool_get_def_handler();
-	ops = xp_mempool_handler_lookup(handler);
-	return ops != NULL && (ops->flags & XP_MEMPOOL_OPS_F_SHARED_MEM);
-}
-
 /* Split mode: rooms in the handler's memory, all taken out at once. */
 static struct xp_mempool *make_rooms(unsigned int n, uint16_t room_size,
 				     const char *handler, const char *args,
@@ -123,19 +113,35 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 {
 	struct room_binding b = {NULL, NULL, data_room_size, priv_size};
 	struct xp_pktmbuf_pool_private *priv;
+	const struct xp_mempool_ops *ops;
 	struct xp_mempool *mp;
 	size_t elt;
 	int split, err;
 
-	if ((priv_size & 7) != 0 || data_room_size < XP_PKTMBUF_HEADROOM ||
-	    n == 0) {
+	if ((priv_size & 7) != 0 || data_room_size < XP_PKTMBUF_HEADROOM) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (handler != NULL && xp_mempool_handler_lookup(handler) == NULL)
-		return NULL; /* errno from lookup */
-	split = handler_shares_memory(handler);
+	/* One name for the handler from here on: the default read once, so
+	 * that a change of default cannot split this pool by one handler and
+	 * create it with another. */
+	if (handler == NULL)
+		handler = xp_mempool_get_def_handler();
+	ops = xp_mempool_handler_lookup(handler);
+	if (ops == NULL)
+		return NULL; /* errno ENOENT */
+	split = (ops->flags & XP_MEMPOOL_OPS_F_SHARED_MEM) != 0;
 	elt = sizeof(struct xp_mbuf) + priv_size + (split ? 0 : data_room_size);
+	/* Every check on the headers' pool before any room is shared with a
+	 * peer (a taken name can still race, and then the rooms are freed). */
+	err = xp__mempool_check_args(name, n, elt, cache_size, sizeof(*priv),
+				     0);
+	if (err == 0 && xp_mempool_lookup(name) != NULL)
+		err = EEXIST;
+	if (err != 0) {
+		errno = err;
+		return NULL;
+	}
 	if (split) {
 		b.rooms_of = make_rooms(n, data_room_size, handler,
 					handler_args, &b.rooms);
@@ -159,8 +165,18 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 	priv->mbuf_priv_size = priv_size;
 	priv->split = (uint32_t)split;
 	priv->room_pool = b.rooms_of;
-	if (split)
-		(void)xp_mempool_set_free_cb(mp, free_rooms, NULL);
+	if (split) {
+		/* -EBUSY only if another thread set a hook on the new pool
+		 * first: then neither pool can be kept. */
+		err = xp_mempool_set_free_cb(mp, free_rooms, NULL);
+		if (err != 0) {
+			priv->room_pool = NULL;
+			xp_mempool_free(mp);
+			xp_mempool_free(b.rooms_of);
+			errno = -err;
+			return NULL;
+		}
+	}
 	return mp;
 }
 
@@ -274,8 +290,10 @@ int xp_pktmbuf_attach(struct xp_mbuf *mi, struct xp_mbuf *m)
 	    mi->next != NULL)
 		return -EINVAL;
 	owner = xp_mbuf_is_indirect(m) ? m->direct : m;
-	if (owner == mi || !ref_take(owner))
+	if (owner == mi)
 		return -EINVAL;
+	if (!ref_take(owner))
+		return -EOVERFLOW;
 	mi->direct = owner;
 	mi->buf_addr = m->buf_addr;
 	mi->buf_len = m->buf_len;
@@ -352,13 +370,14 @@ struct xp_mbuf *xp_pktmbuf_clone(struct xp_mbuf *m, struct xp_mempool *mp)
 		return NULL;
 	}
 	for (i = 0, s = m; i < n; i++, s = s->next) {
-		if (xp_pktmbuf_attach(segs[i], (struct xp_mbuf *)s) != 0) {
+		ret = xp_pktmbuf_attach(segs[i], (struct xp_mbuf *)s);
+		if (ret != 0) {
 			/* A room's reference count is full: undo. */
 			for (j = 0; j < n; j++)
 				xp_pktmbuf_free_seg(segs[j]);
 			if (segs != clone)
 				free(segs);
-			errno = EOVERFLOW;
+			errno = -ret;
 			return NULL;
 		}
 		segs[i]->next = i + 1 < n ? segs[i + 1] : NULL;

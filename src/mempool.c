@@ -75,9 +75,9 @@ static void release_core_memory(struct xp_mempool *mp)
 	free(mp);
 }
 
-static int check_args(const char *name, unsigned int n, size_t elt_size,
-		      unsigned int cache_size, size_t priv_size,
-		      unsigned int flags)
+int xp__mempool_check_args(const char *name, unsigned int n, size_t elt_size,
+			   unsigned int cache_size, size_t priv_size,
+			   unsigned int flags)
 {
 	/* n <= INT_MAX: populate returns counts as int, and the ring
 	 * handlers hold at most XP_RING_MAX_COUNT (INT_MAX) objects. */
@@ -298,7 +298,8 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	struct xp_mempool *mp;
 	int err, idx;
 
-	err = check_args(name, n, elt_size, cache_size, priv_size, flags);
+	err = xp__mempool_check_args(name, n, elt_size, cache_size, priv_size,
+				     flags);
 	if (err != 0) {
 		errno = err;
 		return NULL;

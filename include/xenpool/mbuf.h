@@ -106,9 +106,13 @@ xp_pktmbuf_pool_create(const char *name, unsigned int n,
  * @param handler        handler of the rooms (NULL: the process default).
  * @param handler_args   its arguments, or NULL.
  * @return the pool, or NULL with errno: EINVAL (@p priv_size not a
- *         multiple of 8, @p data_room_size below the headroom, sizes that
- *         overflow, or what xp_mempool_create_ex says), ENAMETOOLONG, EEXIST,
- *         ENOENT (unknown handler), ENOMEM, or the handler's error.
+ *         multiple of 8, @p data_room_size below the headroom, or what
+ *         xp_mempool_create_ex says), ENAMETOOLONG, EEXIST, ENOENT (unknown
+ *         handler), ENOMEM, ENOBUFS (a handler whose memory is shared gave
+ *         fewer rooms than it holds), EPROTO (a handler that broke its
+ *         contract, as for xp_mempool_create_ex), or the handler's error.
+ *         Every argument is checked before any room is taken from a
+ *         handler whose memory is shared.
  */
 XP_EXPORT struct xp_mempool *
 xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
@@ -156,7 +160,7 @@ XP_INLINE uint16_t xp_pktmbuf_headroom(const struct xp_mbuf *m)
 	return m->data_off;
 }
 
-/** Bytes free after the data of the last segment of @p m's chain. */
+/** Bytes free after the data of segment @p m (not of its chain). */
 XP_INLINE uint16_t xp_pktmbuf_tailroom(const struct xp_mbuf *m)
 {
 	return (uint16_t)(m->buf_len - m->data_off - m->data_len);
@@ -208,8 +212,9 @@ XP_INLINE void xp_pktmbuf_reset(struct xp_mbuf *m)
 	m->port = UINT16_MAX;
 	m->ol_flags = 0;
 	m->packet_type = 0;
-	m->data_off = m->buf_len < XP_PKTMBUF_HEADROOM ? m->buf_len
-						       : XP_PKTMBUF_HEADROOM;
+	/* Every room holds the headroom: creation refuses smaller ones, and
+	 * an indirect mbuf's buf_len is its direct mbuf's. */
+	m->data_off = XP_PKTMBUF_HEADROOM;
 }
 
 /**
@@ -266,8 +271,7 @@ XP_INLINE void xp_pktmbuf_free_seg(struct xp_mbuf *m)
 			xp__pktmbuf_free_indirect(m);
 			return;
 		}
-		m->next = NULL;
-		m->nb_segs = 1;
+		/* next, nb_segs and refcnt are set again by the alloc. */
 		xp_mempool_put(m->pool, m);
 	}
 }
@@ -334,8 +338,9 @@ XP_EXPORT int xp_pktmbuf_chain(struct xp_mbuf *head, struct xp_mbuf *tail);
  * owns the room (m itself, or the one m points into), and takes its
  * buf_addr, buf_phys, buf_len, data_off, data_len, pkt_len and port.
  *
- * @return 0, or -EINVAL (NULL, @p mi == @p m, @p mi indirect or chained, or
- *         the room's reference count full; nothing changed).
+ * @return 0, -EINVAL (NULL, @p mi == @p m, @p mi indirect or chained, @p m
+ *         pointing into @p mi's room) or -EOVERFLOW (the room's reference
+ *         count full); nothing changed.
  */
 XP_EXPORT int xp_pktmbuf_attach(struct xp_mbuf *mi, struct xp_mbuf *m);
 
