@@ -11,6 +11,7 @@
 #ifndef XP_BENCH_H
 #define XP_BENCH_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,15 @@ static inline void bench_pause(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
+}
+
+/* Spin politely while the other thread catches up: pause, and now and then
+ * give the CPU away (two vCPUs may share a core). */
+static inline void bench_wait_a_little(unsigned int *spins)
+{
+	bench_pause();
+	if (++*spins % 1024u == 0)
+		sched_yield();
 }
 
 /*

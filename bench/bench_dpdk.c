@@ -111,13 +111,6 @@ fail:
 	return -ENOBUFS;
 }
 
-BENCH_INLINE void wait_a_little(unsigned int *spins)
-{
-	bench_pause();
-	if (++*spins % 1024u == 0)
-		sched_yield();
-}
-
 BENCH_INLINE int produce(struct dp_ctx *c, uint64_t iters, unsigned int b)
 {
 	void **objs = c->objs[0] + bench_shift;
@@ -126,9 +119,9 @@ BENCH_INLINE int produce(struct dp_ctx *c, uint64_t iters, unsigned int b)
 
 	for (it = 0; it < iters; it++) {
 		while (rte_mempool_get_bulk(c->mp, objs, b) != 0)
-			wait_a_little(&spins);
+			bench_wait_a_little(&spins);
 		while (!bench_spsc_put(&c->xfer, objs, b))
-			wait_a_little(&spins);
+			bench_wait_a_little(&spins);
 	}
 	return 0;
 }
@@ -141,7 +134,7 @@ BENCH_INLINE int consume(struct dp_ctx *c, uint64_t iters, unsigned int b)
 
 	for (it = 0; it < iters; it++) {
 		while (!bench_spsc_get(&c->xfer, objs, b))
-			wait_a_little(&spins);
+			bench_wait_a_little(&spins);
 		rte_mempool_put_bulk(c->mp, objs, b);
 	}
 	return 0;

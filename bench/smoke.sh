@@ -68,6 +68,28 @@ for r in $rows; do
 		status=1
 	fi
 done
+# Every measured figure is a positive number: a loop that did nothing, or a
+# library that was not run, shows up as 0 or -1.  Column 9 is xenpool's
+# median, 12 DPDK's (-1 where DPDK is not built in or not started).
+bad=$(awk -F, -v dpdk="$(case $flags in *--no-dpdk*) echo 0;; *) echo 1;; esac)" '
+	$8 == "cycles_per_obj" && ($9 + 0 <= 0 || (dpdk && $12 != -1 && $12 + 0 <= 0)) { print $1 }
+' "$tmp/out.csv")
+if [ -n "$bad" ]; then
+	echo "FAIL: rows without a positive figure:" $bad >&2
+	status=1
+fi
+# --list names the same rows; --only selects among them.
+if [ "$("$bench" --list | wc -l)" -ne "$n" ]; then
+	echo "FAIL: --list does not name the $n rows" >&2
+	status=1
+fi
+# shellcheck disable=SC2086
+if ! "$bench" $flags --only '^virt2phy/mem$' >"$tmp/only.txt" 2>&1 ||
+	[ "$(grep -c '^virt2phy/' "$tmp/only.txt")" -ne 1 ]; then
+	echo "FAIL: --only '^virt2phy/mem\$' did not measure that row alone" >&2
+	cat "$tmp/only.txt" >&2
+	status=1
+fi
 for s in "^Without a cache" "^Floor: " "^Two threads" "^Memory of a pool" \
 	"^Targets of issue 5"; do
 	if ! grep -q "$s" "$tmp/out.txt"; then

@@ -709,8 +709,7 @@ static int mbuf_parse(int argc, char **argv, struct mbuf_opts *o)
 struct mbuf_stats {
 	uint64_t bursts;
 	uint64_t chained;
-	uint64_t cloned;
-	uint64_t checked;
+	uint64_t cloned; /* chains and clones are each checked once */
 	uint64_t bad;   /* chains the check refused, chaining that failed */
 	uint64_t empty; /* bursts or clones refused for want of mbufs */
 };
@@ -732,7 +731,6 @@ static void mbuf_fill(struct xp_mbuf **pkts, uint64_t burst)
 
 static void mbuf_check(const struct xp_mbuf *m, struct mbuf_stats *st)
 {
-	st->checked++;
 	if (xp_pktmbuf_check(m) != 0)
 		st->bad++;
 }
@@ -821,8 +819,9 @@ static void mbuf_report(struct xp_mempool *mp, const struct mbuf_stats *st,
 	const struct xp_pktmbuf_pool_private *p = xp_mempool_get_priv(mp);
 	const struct xp_mempool *rooms = p->split ? p->room_pool : mp;
 
-	printf("pool        %s: %u mbufs, data room %u, cache %u\n", mp->name,
-	       mp->size, xp_pktmbuf_data_room_size(mp), mp->cache_size);
+	printf("pool        %s: %u mbufs, data room %u, cache %u%s\n",
+	       mp->name, mp->size, xp_pktmbuf_data_room_size(mp),
+	       mp->cache_size, mp->flags & XP_MEMPOOL_F_DEBUG ? ", debug" : "");
 	printf("handler     %s\n", xp_mempool_handler_name(rooms));
 	if (p->split)
 		printf("headers     split: private memory (%s), rooms in %s "
@@ -838,7 +837,8 @@ static void mbuf_report(struct xp_mempool *mp, const struct mbuf_stats *st,
 	       (unsigned long long)st->cloned, elapsed);
 	printf("rate        %.2f Mpps\n",
 	       (double)st->bursts * MBUF_BURST / elapsed / 1e6);
-	printf("checks      %llu, %llu bad\n", (unsigned long long)st->checked,
+	printf("checks      %llu, %llu bad\n",
+	       (unsigned long long)(st->chained + st->cloned),
 	       (unsigned long long)st->bad);
 	printf("empty       %llu (-ENOBUFS)\n", (unsigned long long)st->empty);
 	printf("in use      %u\n", xp_mempool_in_use_count(mp));
@@ -889,6 +889,10 @@ static int cmd_mbuf(int argc, char **argv)
 	if (st.bad != 0)
 		fprintf(stderr, "%s mbuf: %llu chains failed the check\n",
 			progname, (unsigned long long)st.bad);
+	if (st.bursts == 0)
+		fprintf(stderr, "%s mbuf: no burst completed (the pool never "
+				"had %u free mbufs)\n",
+			progname, MBUF_BURST);
 	xp_mempool_free(mp);
 	return ret == 0 && in_use == 0 && st.bad == 0 && st.bursts > 0
 		       ? 0
