@@ -147,8 +147,12 @@ static void test_virt2phy_domu_self(void **state)
 	xt_cfg_set(XPSHIM_CONTIG_RANDOM, 16, 3);
 	xt_cfg.self_domid = 5;
 	v2p_share_case("peer=7,batch=8", 11);
-	xt_cfg_set(XPSHIM_CONTIG_RANDOM, 16, 3);
-	v2p_share_case("peer=7,batch=8,self=0", 12);
+	v2p_share_case("peer=7,batch=8,self=5", 12);
+	/* A wrong self= reads another domain's table, whose entries are not
+	 * grants of ours to the peer: refused, not trusted. */
+	xt_shim_reset();
+	xt_create_fails(300, 200, "peer=7,batch=8,self=0", EPROTO);
+	xt_assert_no_leaks();
 }
 
 /* Grant-DMA addresses: asked for, or because the table is unreadable. */
@@ -918,6 +922,29 @@ static void test_grant_export(void **state)
 	assert_int_equal(errno, ENOENT);
 	xt_assert_no_leaks();
 
+	/* FILE replaced since (by another pool, or anyone): the free leaves
+	 * the new file alone. */
+	xt_shim_reset();
+	mp = xt_create_ok(20, 500, 0, 0, args);
+	{
+		char other[80];
+
+		snprintf(other, sizeof(other), "%s.other", path);
+		f = fopen(other, "w");
+		assert_non_null(f);
+		fputs("other\n", f);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(rename(other, path), 0);
+	}
+	xp_mempool_free(mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(keep, sizeof(keep), f));
+	fclose(f);
+	assert_string_equal(keep, "other\n");
+	assert_int_equal(unlink(path), 0);
+	xt_assert_no_leaks();
+
 	/* A pool of another handler. */
 	ring = xp_mempool_create_ex("xt_ring", 16, 64, 0, 0, NULL, NULL, 0,
 				    "ring_mp_mc", NULL);
@@ -933,7 +960,7 @@ static void test_grant_export(void **state)
 	xt_log_reset(1);
 	errno = 0;
 	assert_null(xt_create(20, 64, 0, 0, args));
-	assert_int_not_equal(errno, 0);
+	assert_int_equal(errno, ENOENT);
 	TU_ASSERT_NO_POOL(XT_POOL);
 	xt_assert_no_leaks();
 
@@ -1097,6 +1124,10 @@ static void test_map_mode(void **state)
 	assert_non_null(mp);
 	assert_int_equal(xp_xen_pool_info(mp, &info), 0);
 	assert_int_equal(info.map_mode, 1);
+	/* Map mode's default: grant-DMA addresses, never the guest's own
+	 * table, which the guest could rewrite (no libxenctrl at all). */
+	assert_int_equal(info.gref_frames, 1);
+	assert_int_equal(xpshim_calls("xc_interface_open"), 0);
 	assert_int_equal(info.domid, GUEST);
 	assert_int_equal(info.writable, 1);
 	assert_int_equal(info.pages, 16);
@@ -1130,9 +1161,26 @@ static void test_map_mode(void **state)
 	memcpy(got, refs, 4 * sizeof(*refs));
 	got[3] = refs[3] + 1000;
 	assert_null(map_pool(got, 4, 4, ""));
-	assert_int_not_equal(errno, 0);
+	assert_int_equal(errno, ENOENT);
 	assert_int_equal(xpshim_guest_revoke(GUEST, 4, refs), 0);
 	xt_assert_no_leaks();
+
+	/* The guest's table trusted under a wrong self=: its entries grant
+	 * to another domain, so they are refused, and the mapping undone. */
+	{
+		char args[512], list[256];
+
+		xt_guest_grant(GUEST, 4, 0, refs);
+		xt_ref_list(list, sizeof(list), refs, 4);
+		snprintf(args, sizeof(args),
+			 "map=%u,refs=%s,self=9,frames=grant-table", GUEST,
+			 list);
+		errno = 0;
+		assert_null(xt_create(4, 2048, 0, 0, args));
+		assert_int_equal(errno, EPROTO);
+		assert_int_equal(xpshim_guest_revoke(GUEST, 4, refs), 0);
+		xt_assert_no_leaks();
+	}
 }
 
 static void test_map_readonly(void **state)
@@ -1149,7 +1197,7 @@ static void test_map_readonly(void **state)
 	/* Asking to write a read-only grant fails. */
 	xt_log_reset(1);
 	assert_null(map_pool(refs, 8, 16, ""));
-	assert_int_not_equal(errno, 0);
+	assert_int_equal(errno, EPERM);
 	TU_ASSERT_NO_POOL(XT_POOL);
 	/* writable=0 maps it. */
 	mp = map_pool(refs, 8, 16, ",writable=0");

@@ -88,7 +88,7 @@ static int check_unique(const char *key, const uint32_t *refs,
 }
 
 /*
- * R1:R2:... inline (@file_seps NULL: exactly one colon between refs), or
+ * R1:R2:... inline (@from_file 0: exactly one colon between refs), or
  * the contents of a refs file (colons, spaces, tabs or newlines, any
  * number).
  */

@@ -53,7 +53,6 @@ struct xpx_pool {
 	unsigned int nsegs;
 	unsigned int pages;
 	unsigned int chunks;
-	uint32_t granter;    /* whose grant table holds the refs */
 	int gref_frames;     /* as decided (args, or fallback) */
 	int published;       /* publish=FILE written: remove it at teardown */
 	dev_t pub_dev;       /* ... if it is still the file we wrote */

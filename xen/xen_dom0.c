@@ -274,7 +274,6 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	size_t fit = 0, want, bound, need = pages_for(mp, mp->size);
 	int ret;
 
-	p->granter = self;
 	/* Share calls take an int count: the bound stays below INT_MAX. */
 	bound = p->args.max_pages ? p->args.max_pages
 		: need > (INT_MAX - 16) / 4 ? INT_MAX : 4 * need + 16;
@@ -317,7 +316,6 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	if (s == NULL)
 		return -ENOMEM;
 	memcpy(s->refs, p->args.refs, p->args.nrefs * sizeof(*s->refs));
-	p->granter = p->args.map_domid;
 	errno = 0;
 	s->va = xengnttab_map_domain_grant_refs(
 		p->xgt, p->args.nrefs, p->args.map_domid, s->refs,
@@ -602,7 +600,6 @@ static int xpx_create(struct xp_mempool *mp, const char *args)
 	}
 	ret = setup(mp, p);
 	mp->pool_data = p;
-	p->chunks = 0;
 	for (i = 0; ret == 0 && i < p->nsegs; i++)
 		ret = populate_segment(mp, p, &p->segs[i]);
 	if (ret != 0) {

@@ -65,6 +65,16 @@
  *   publish=FILE      share mode: write the refs, in address order, to FILE
  *                     as R1:R2:... (written aside and renamed into place);
  *                     removed when the pool is freed, if still that file
+ *
+ * Creation errors (errno of xp_mempool_create_ex and
+ * xp_pktmbuf_pool_create_ex, beside the core's): EINVAL (the arguments
+ * above), ENODEV (map mode without Xen), ENOSPC (the gntalloc limit, or a
+ * refs file with too few refs for the objects), EFBIG (max_pages reached
+ * with too few runs long enough), EPROTO (a grant-table entry that is not a
+ * full-page grant to the expected domain; the core also uses EPROTO for a
+ * handler that broke its contract), ENOMEM (memory, or segments spread so
+ * far apart in the address space that the page table would be huge), and
+ * the errno of a failed libxengnttab or libxenctrl call (EPERM, ENOENT...).
  */
 #ifndef XENPOOL_XEN_H
 #define XENPOOL_XEN_H

@@ -15,27 +15,15 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
 				xentoollog_logger *dombuild_logger,
 				unsigned int open_flags)
 {
-	struct xpshim_call c;
-	void *h = NULL;
-	int rc = 0;
-
-	if (xpshim__begin(&c, XPSHIM_FN_XC_INTERFACE_OPEN))
-		rc = xpshim__open(XPSHIM_XC, &h);
-	return xpshim__end_ptr(&c, rc, h, "%#x", open_flags);
+	(void)logger;
+	(void)dombuild_logger;
+	return xpshim__open_call(XPSHIM_FN_XC_INTERFACE_OPEN, XPSHIM_XC,
+				 open_flags);
 }
 
 int xc_interface_close(xc_interface *xch)
 {
-	struct xpshim_call c;
-	int rc = 0, ok, closed;
-
-	/* Like Xen's, close frees the handle even when it reports an error
-	 * (an injected fault included): the caller cannot retry it. */
-	ok = xpshim__begin(&c, XPSHIM_FN_XC_INTERFACE_CLOSE);
-	closed = xpshim__close(XPSHIM_XC, xch);
-	if (ok)
-		rc = closed;
-	return xpshim__end_int(&c, rc, "%p", (void *)xch);
+	return xpshim__close_call(XPSHIM_FN_XC_INTERFACE_CLOSE, XPSHIM_XC, xch);
 }
 
 int xc_gnttab_get_version(xc_interface *xch, uint32_t domid)

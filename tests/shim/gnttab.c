@@ -15,26 +15,13 @@
 xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	struct xpshim_call c;
-	void *h = NULL;
-	int rc = 0;
-
-	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_OPEN))
-		rc = xpshim__open(XPSHIM_GNTSHR, &h);
-	return xpshim__end_ptr(&c, rc, h, "%#x", open_flags);
+	(void)logger;
+	return xpshim__open_call(XPSHIM_FN_GNTSHR_OPEN, XPSHIM_GNTSHR, open_flags);
 }
 
 int xengntshr_close(xengntshr_handle *xgs)
 {
-	struct xpshim_call c;
-	int rc = 0, ok, closed;
-
-	/* Close frees the handle even when it reports an error. */
-	ok = xpshim__begin(&c, XPSHIM_FN_GNTSHR_CLOSE);
-	closed = xpshim__close(XPSHIM_GNTSHR, xgs);
-	if (ok)
-		rc = closed;
-	return xpshim__end_int(&c, rc, "%p", (void *)xgs);
+	return xpshim__close_call(XPSHIM_FN_GNTSHR_CLOSE, XPSHIM_GNTSHR, xgs);
 }
 
 void *xengntshr_share_pages(xengntshr_handle *xgs, uint32_t domid, int count,
@@ -65,26 +52,13 @@ int xengntshr_unshare(xengntshr_handle *xgs, void *start_address,
 xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	struct xpshim_call c;
-	void *h = NULL;
-	int rc = 0;
-
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_OPEN))
-		rc = xpshim__open(XPSHIM_GNTTAB, &h);
-	return xpshim__end_ptr(&c, rc, h, "%#x", open_flags);
+	(void)logger;
+	return xpshim__open_call(XPSHIM_FN_GNTTAB_OPEN, XPSHIM_GNTTAB, open_flags);
 }
 
 int xengnttab_close(xengnttab_handle *xgt)
 {
-	struct xpshim_call c;
-	int rc = 0, ok, closed;
-
-	/* Close frees the handle even when it reports an error. */
-	ok = xpshim__begin(&c, XPSHIM_FN_GNTTAB_CLOSE);
-	closed = xpshim__close(XPSHIM_GNTTAB, xgt);
-	if (ok)
-		rc = closed;
-	return xpshim__end_int(&c, rc, "%p", (void *)xgt);
+	return xpshim__close_call(XPSHIM_FN_GNTTAB_CLOSE, XPSHIM_GNTTAB, xgt);
 }
 
 void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid,

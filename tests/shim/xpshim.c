@@ -819,6 +819,30 @@ int xpshim__close(enum xpshim_kind kind, void *h)
 	return rc;
 }
 
+void *xpshim__open_call(enum xpshim_fn fn, enum xpshim_kind kind,
+			unsigned int open_flags)
+{
+	struct xpshim_call c;
+	void *h = NULL;
+	int rc = 0;
+
+	if (xpshim__begin(&c, fn))
+		rc = xpshim__open(kind, &h);
+	return xpshim__end_ptr(&c, rc, h, "%#x", open_flags);
+}
+
+int xpshim__close_call(enum xpshim_fn fn, enum xpshim_kind kind, void *h)
+{
+	struct xpshim_call c;
+	int rc = 0, ok, closed;
+
+	ok = xpshim__begin(&c, fn);
+	closed = xpshim__close(kind, h);
+	if (ok)
+		rc = closed;
+	return xpshim__end_int(&c, rc, "%p", h);
+}
+
 /* Accepted and ignored: Linux's gntdev has no such limit any more, and
  * libxengnttab ignores the ENOTTY it gets. */
 int xpshim__set_max_grants(void *h, uint32_t nr)

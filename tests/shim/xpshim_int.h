@@ -78,6 +78,17 @@ void *xpshim__end_ptr(const struct xpshim_call *c, int rc, void *p,
 int xpshim__open(enum xpshim_kind kind, void **out);
 /** A NULL handle is closed already (as with the real libraries). */
 int xpshim__close(enum xpshim_kind kind, void *h);
+
+/* ---- whole stand-ins shared by the three libraries' open and close ---- */
+
+/** An open call @p fn of a handle of @p kind: the handle, or NULL with
+ *  errno. */
+void *xpshim__open_call(enum xpshim_fn fn, enum xpshim_kind kind,
+			unsigned int open_flags);
+/** A close call @p fn: 0 or -1 with errno.  Like Xen's, it frees the handle
+ *  even when it reports an error (an injected fault included): the caller
+ *  cannot retry it. */
+int xpshim__close_call(enum xpshim_fn fn, enum xpshim_kind kind, void *h);
 int xpshim__share(void *h, uint32_t domid, int count, uint32_t *refs,
 		  int writable, void **out);
 int xpshim__unshare(void *h, void *addr, uint32_t count);
