@@ -45,6 +45,15 @@
 static const char *const handlers[] = {NULL, FRAG, FRAG_SHARED};
 #define NHANDLERS ARRAY_SIZE(handlers)
 
+/* Run @p fn on each of the handlers above. */
+static void each_handler(void (*fn)(const char *handler))
+{
+	unsigned int h;
+
+	for (h = 0; h < NHANDLERS; h++)
+		fn(handlers[h]);
+}
+
 /* The layout is ABI: checked where the compiler sees it, as well. */
 #define HOT(f) (offsetof(struct xp_mbuf, f) + sizeof(((struct xp_mbuf *)0)->f))
 _Static_assert(HOT(buf_addr) <= 64 && HOT(buf_phys) <= 64 &&
@@ -175,17 +184,10 @@ static int test_teardown(void **state)
 	return __atomic_load_n(&frag_live, __ATOMIC_RELAXED) == 0 ? 0 : -1;
 }
 
-/* ---- helpers ------------------------------------------------------------ */
-
-static struct xp_pktmbuf_pool_private *pool_priv(struct xp_mempool *mp)
-{
-	return (struct xp_pktmbuf_pool_private *)xp_mempool_get_priv(mp);
-}
-
 /* The pool that holds the rooms: the pool itself unless split. */
 static struct xp_mempool *room_pool(struct xp_mempool *mp)
 {
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
 
 	return p->split ? p->room_pool : mp;
 }
@@ -212,16 +214,7 @@ static struct xp_mempool *mk_pool(const char *name, unsigned int n,
  */
 static void pool_done(struct xp_mempool *mp)
 {
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
-
-	assert_int_equal(xp_mempool_in_use_count(mp), 0);
-	assert_int_equal(xp_mempool_audit(mp), 0);
-	tu_check_all_free(mp);
-	if (p->split) {
-		assert_int_equal(xp_mempool_audit(p->room_pool), 0);
-		assert_int_equal(xp_mempool_in_use_count(p->room_pool),
-				 p->room_pool->size);
-	}
+	tu_mbuf_pool_check(mp);
 	xp_mempool_free(mp);
 }
 
@@ -260,23 +253,6 @@ static struct xp_mbuf *alloc_ok(struct xp_mempool *mp)
 	return m;
 }
 
-/* Byte @i of a packet made with seed @seed. */
-static uint8_t pat(uint8_t seed, uint32_t i)
-{
-	return (uint8_t)(seed * 31u + i * 7u + (i >> 8));
-}
-
-/* Append @len bytes of pattern to @m (continuing at pkt_len). */
-static void fill(struct xp_mbuf *m, uint16_t len, uint8_t seed)
-{
-	uint32_t at = m->pkt_len, i;
-	uint8_t *p = (uint8_t *)xp_pktmbuf_append(m, len);
-
-	assert_non_null(p);
-	for (i = 0; i < len; i++)
-		p[i] = pat(seed, at + i);
-}
-
 /* The bytes of the whole chain follow the pattern of @seed. */
 static void assert_data(const struct xp_mbuf *m, uint8_t seed)
 {
@@ -287,7 +263,7 @@ static void assert_data(const struct xp_mbuf *m, uint8_t seed)
 		const uint8_t *p = xp_pktmbuf_mtod(s, const uint8_t *);
 
 		for (i = 0; i < s->data_len; i++)
-			assert_int_equal(p[i], pat(seed, at + i));
+			assert_int_equal(p[i], tu_pat(seed, at + i));
 		at += s->data_len;
 	}
 	assert_int_equal(at, m->pkt_len);
@@ -300,12 +276,12 @@ static struct xp_mbuf *mk_chain(struct xp_mempool *mp, unsigned int nsegs,
 	struct xp_mbuf *head = alloc_ok(mp), *m;
 	unsigned int i;
 
-	fill(head, len, seed);
+	tu_fill(head, len, seed);
 	for (i = 1; i < nsegs; i++) {
 		m = alloc_ok(mp);
 		/* Written after chaining: append goes to the last segment. */
 		assert_int_equal(xp_pktmbuf_chain(head, m), 0);
-		fill(head, len, seed);
+		tu_fill(head, len, seed);
 	}
 	assert_int_equal(head->nb_segs, nsegs);
 	assert_int_equal(head->pkt_len, nsegs * len);
@@ -362,7 +338,7 @@ static void test_layout(void **state)
 		/* Split: a header and its private area; else the room too. */
 		assert_int_equal(mp->elt_size,
 				 sizeof(struct xp_mbuf) + 24 +
-					 (pool_priv(mp)->split ? 0 : ROOM));
+					 (tu_mbuf_priv(mp)->split ? 0 : ROOM));
 		assert_int_equal(xp_pktmbuf_alloc_bulk(mp, all, 32), 0);
 		for (i = 0; i < 32; i++)
 			assert_int_equal((uintptr_t)all[i] %
@@ -379,7 +355,7 @@ static void check_new_pool(struct xp_mempool *mp, const char *handler,
 			   unsigned int n, unsigned int cache, uint16_t priv,
 			   uint16_t room)
 {
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
 	const char *h = handler ? handler : xp_mempool_get_def_handler();
 	int split = strcmp(h, FRAG_SHARED) == 0;
 	struct xp_mbuf **all = calloc(n, sizeof(*all));
@@ -584,7 +560,7 @@ static void test_create_enomem(void **state)
 /* Change every field a holder may change. */
 static void dirty(struct xp_mbuf *m)
 {
-	fill(m, 100, 9);
+	tu_fill(m, 100, 9);
 	assert_non_null(xp_pktmbuf_prepend(m, 10));
 	m->port = 3;
 	m->ol_flags = 0x55;
@@ -685,11 +661,8 @@ static void alloc_free_case(const char *handler)
 
 static void test_alloc_free(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		alloc_free_case(handlers[h]);
+	each_handler(alloc_free_case);
 }
 
 /* ---- 4. data operations ------------------------------------------------- */
@@ -841,14 +814,14 @@ static void test_mtod_mtophys(void **state)
 		mp = mk_pool(POOL, 8, 0, 0, ROOM, handlers[h]);
 		rp = room_pool(mp);
 		m = alloc_ok(mp);
-		fill(m, 64, 4);
+		tu_fill(m, 64, 4);
 		p = (char *)m->buf_addr + m->data_off;
 		assert_ptr_equal(xp_pktmbuf_mtod(m, char *), p);
 		assert_ptr_equal(xp_pktmbuf_mtod_offset(m, char *, 10), p + 10);
 		assert_ptr_equal(xp_pktmbuf_mtod_offset(m, uint32_t *, 8),
 				 (uint32_t *)(void *)(p + 8));
 		assert_int_equal(*xp_pktmbuf_mtod_offset(m, uint8_t *, 3),
-				 pat(4, 3));
+				 tu_pat(4, 3));
 		assert_true(xp_pktmbuf_mtophys(m) == m->buf_phys + HR);
 		assert_true(xp_pktmbuf_mtophys_offset(m, 10) ==
 			    m->buf_phys + HR + 10);
@@ -886,7 +859,7 @@ static void chain_case(const char *handler)
 
 	/* Two chains of two: four segments, totals on the first only. */
 	b = alloc_ok(mp);
-	fill(b, 20, 3);
+	tu_fill(b, 20, 3);
 	assert_int_equal(xp_pktmbuf_chain(a, b), 0);
 	assert_int_equal(a->nb_segs, 2);
 	assert_int_equal(a->pkt_len, 30);
@@ -927,11 +900,8 @@ static void chain_case(const char *handler)
 
 static void test_chain(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		chain_case(handlers[h]);
+	each_handler(chain_case);
 }
 
 /*
@@ -973,10 +943,10 @@ static void test_chain_overflow(void **state)
 	 * the call and put back.
 	 */
 	len = x->pkt_len;
-	fill(x, 1, 0);
+	tu_fill(x, 1, 0);
 	xp_pktmbuf_free(big);
 	big = alloc_ok(mp);
-	fill(big, 1, 0);
+	tu_fill(big, 1, 0);
 	big->pkt_len = UINT32_MAX;
 	snap_take(&s, big);
 	snap_take(&t, x);
@@ -1115,7 +1085,7 @@ static void test_clone_mixed_chain(void **state)
 		cp = mk_pool(CLONES, 16, 0, 0, HR, handlers[h]);
 		a = mk_chain(mp, 1, 30, 6);
 		x = alloc_ok(mp);
-		fill(x, 40, 7);
+		tu_fill(x, 40, 7);
 		xc = xp_pktmbuf_clone(x, cp);
 		assert_non_null(xc);
 		xp_pktmbuf_free(x); /* only the clone holds x now */
@@ -1205,11 +1175,8 @@ static void clone_errors_case(const char *handler)
 
 static void test_clone_errors(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		clone_errors_case(handlers[h]);
+	each_handler(clone_errors_case);
 }
 
 /* ---- 7. attach and detach ----------------------------------------------- */
@@ -1243,7 +1210,7 @@ static void attach_errors_case(const char *handler)
 	snap_same(&s);
 	snap_same(&t);
 	/* m is indirect over mi: mi would point at itself. */
-	fill(mi, 8, 12);
+	tu_fill(mi, 8, 12);
 	assert_int_equal(xp_pktmbuf_detach(ind), 0);
 	assert_int_equal(xp_pktmbuf_attach(ind, mi), 0);
 	snap_take(&s, mi);
@@ -1282,11 +1249,8 @@ static void attach_errors_case(const char *handler)
 
 static void test_attach_errors(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		attach_errors_case(handlers[h]);
+	each_handler(attach_errors_case);
 }
 
 static void attach_detach_case(const char *handler)
@@ -1298,7 +1262,7 @@ static void attach_detach_case(const char *handler)
 	void *own = mi->buf_addr;
 	uint64_t own_phys = mi->buf_phys;
 
-	fill(m, 300, 13);
+	tu_fill(m, 300, 13);
 	assert_non_null(xp_pktmbuf_adj(m, 7));
 	m->port = 5;
 	m->ol_flags = 0x10;
@@ -1379,47 +1343,11 @@ static void test_detach_chained(void **state)
 
 static void test_attach_detach(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		attach_detach_case(handlers[h]);
+	each_handler(attach_detach_case);
 }
 
 /* ---- 8. bus addresses and contiguity ------------------------------------ */
-
-struct chunk_list {
-	uintptr_t va[4096];
-	size_t len[4096];
-	uint64_t phys[4096];
-	unsigned int n;
-};
-
-static void chunk_cb(struct xp_mempool *mp, void *arg, void *va,
-		     uint64_t phys, size_t len, unsigned int idx)
-{
-	struct chunk_list *l = arg;
-
-	(void)mp;
-	(void)idx;
-	if (l->n < ARRAY_SIZE(l->va)) {
-		l->va[l->n] = (uintptr_t)va;
-		l->len[l->n] = len;
-		l->phys[l->n] = phys;
-	}
-	l->n++;
-}
-
-/* Index of the chunk holding [a, a + len), or -1. */
-static int chunk_of(const struct chunk_list *l, uintptr_t a, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->n; i++)
-		if (a >= l->va[i] && a - l->va[i] + len <= l->len[i])
-			return (int)i;
-	return -1;
-}
 
 /*
  * Every mbuf of the pool: buf_phys is the room pool's translation of
@@ -1430,21 +1358,18 @@ static void phys_case(const char *handler, uint16_t room, uint16_t priv)
 {
 	struct xp_mempool *mp = mk_pool(POOL, 100, 8, priv, room, handler);
 	struct xp_mempool *rp = room_pool(mp);
-	struct chunk_list *l = calloc(1, sizeof(*l));
+	struct tu_chunk_list *l = tu_chunks_of(rp);
 	struct xp_mbuf *all[100];
 	void *rooms[100];
 	unsigned int i, j, n = 100;
 
-	assert_non_null(l);
-	assert_true(xp_mempool_mem_iter(rp, chunk_cb, l) > 0);
-	assert_true(l->n <= ARRAY_SIZE(l->va));
 	if (handler != NULL)
 		assert_true(l->n >= n / FRAG_OBJS);
 	assert_int_equal(xp_pktmbuf_alloc_bulk(mp, all, n), 0);
 	for (i = 0; i < n; i++) {
 		uintptr_t a = (uintptr_t)all[i]->buf_addr;
 		size_t len = all[i]->buf_len, off;
-		int c = chunk_of(l, a, len);
+		int c = tu_chunk_holding(l, (const char *)a, len);
 
 		assert_int_equal(len, room);
 		assert_true(all[i]->buf_phys != XP_BAD_PHYS);
@@ -1453,7 +1378,8 @@ static void phys_case(const char *handler, uint16_t room, uint16_t priv)
 		if (handler == NULL) /* ring handler: IOVA = VA */
 			assert_true(all[i]->buf_phys == a);
 		assert_true(c >= 0);
-		assert_true(all[i]->buf_phys == l->phys[c] + (a - l->va[c]));
+		assert_true(all[i]->buf_phys ==
+			    l->c[c].phys + (a - (uintptr_t)l->c[c].va));
 		for (off = 0; off < len; off += 997) {
 			void *at = (void *)(a + off);
 
@@ -1612,15 +1538,12 @@ static void check_case(const char *handler)
 
 static void test_check(void **state)
 {
-	unsigned int h;
-
 	(void)state;
 	/* Whatever the harness asks for, catch the errors the check logs
 	 * (the teardown puts the level and the sink back). */
 	assert_int_equal(xp_log_set_level(XP_LOG_ERR), 0);
 	xp_log_set_callback(count_errors, NULL);
-	for (h = 0; h < NHANDLERS; h++)
-		check_case(handlers[h]);
+	each_handler(check_case);
 }
 
 /* ---- 11. rooms overwritten ---------------------------------------------- */
@@ -1640,7 +1563,7 @@ static void scribble_room_cb(struct xp_mempool *mp, void *arg, void *obj,
 static void scribble_rooms(struct xp_mempool *mp, struct xp_mbuf **all,
 			   unsigned int n, int byte)
 {
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
 	unsigned int i;
 
 	if (p->split) {
@@ -1654,21 +1577,22 @@ static void scribble_rooms(struct xp_mempool *mp, struct xp_mbuf **all,
 static void header_in_rooms_cb(struct xp_mempool *mp, void *arg, void *obj,
 			       unsigned int idx)
 {
-	struct chunk_list *l = arg;
+	const struct tu_chunk_list *l = arg;
 	size_t len = sizeof(struct xp_mbuf) + xp_pktmbuf_priv_size(mp);
+	const char *o = obj;
 	unsigned int i;
 
 	(void)idx;
 	for (i = 0; i < l->n; i++)
-		assert_true((uintptr_t)obj + len <= l->va[i] ||
-			    l->va[i] + l->len[i] <= (uintptr_t)obj);
+		assert_true(o + len <= l->c[i].va ||
+			    l->c[i].va + l->c[i].len <= o);
 }
 
 static void scribble_case(const char *handler)
 {
 	enum { N = 64 };
 	struct xp_mempool *mp = mk_pool(POOL, N, 8, 16, ROOM, handler);
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
 	struct xp_mbuf *all[N], *pkts[8];
 	struct xp_mbuf *copy = calloc(N, sizeof(struct xp_mbuf) + 16);
 	unsigned int i;
@@ -1676,10 +1600,8 @@ static void scribble_case(const char *handler)
 	assert_non_null(copy);
 	if (p->split) {
 		/* No header or private area inside the rooms' memory. */
-		struct chunk_list *l = calloc(1, sizeof(*l));
+		struct tu_chunk_list *l = tu_chunks_of(p->room_pool);
 
-		assert_non_null(l);
-		xp_mempool_mem_iter(p->room_pool, chunk_cb, l);
 		xp_mempool_obj_iter(mp, header_in_rooms_cb, l);
 		free(l);
 	}
@@ -1728,11 +1650,8 @@ static void scribble_case(const char *handler)
 
 static void test_scribble_rooms(void **state)
 {
-	unsigned int h;
-
 	(void)state;
-	for (h = 0; h < NHANDLERS; h++)
-		scribble_case(handlers[h]);
+	each_handler(scribble_case);
 }
 
 /* ---- 12. reference counts under threads --------------------------------- */
@@ -1778,8 +1697,8 @@ static int mt_data_ok(const struct xp_mbuf *x, uint8_t seed)
 {
 	const uint8_t *p = xp_pktmbuf_mtod(x, const uint8_t *);
 
-	return x->data_len == 200 && p[0] == pat(seed, 0) &&
-	       p[99] == pat(seed, 99) && p[199] == pat(seed, 199);
+	return x->data_len == 200 && p[0] == tu_pat(seed, 0) &&
+	       p[99] == tu_pat(seed, 99) && p[199] == tu_pat(seed, 199);
 }
 
 static void mt_round(struct mt_worker *w)
@@ -1877,7 +1796,7 @@ static void refcnt_mt_case(const char *handler, int use_clone)
 	for (r = 0; r < rounds; r++) {
 		sh.seed = (uint8_t)(r + 1);
 		m = alloc_ok(sh.mp);
-		fill(m, 200, sh.seed);
+		tu_fill(m, 200, sh.seed);
 		for (i = 0; i < MT_WORKERS; i++) {
 			sh.ref[i] = xp_pktmbuf_clone(m, sh.cp);
 			assert_non_null(sh.ref[i]);
@@ -1980,7 +1899,7 @@ static void test_refcnt_mt_handoff(void **state)
 	for (r = 1; r <= h.rounds; r++) {
 		h.seed = (uint8_t)r;
 		m = alloc_ok(mp);
-		fill(m, 200, h.seed);
+		tu_fill(m, 200, h.seed);
 		h.clone = xp_pktmbuf_clone(m, cp);
 		assert_non_null(h.clone);
 		pthread_barrier_wait(&h.start);

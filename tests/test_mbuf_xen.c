@@ -44,13 +44,6 @@ static int test_teardown(void **state)
 	return xp_mempool_def_handler(xt_default_handler);
 }
 
-/* ---- helpers ------------------------------------------------------------ */
-
-static struct xp_pktmbuf_pool_private *pool_priv(struct xp_mempool *mp)
-{
-	return (struct xp_pktmbuf_pool_private *)xp_mempool_get_priv(mp);
-}
-
 static struct xp_mempool *mk_pool(unsigned int n, unsigned int cache,
 				  uint16_t room, const char *args)
 {
@@ -71,7 +64,7 @@ static struct xp_mempool *mk_pool(unsigned int n, unsigned int cache,
 /* Headers on the built-in ring, rooms in xen_dom0's granted pages. */
 static struct xp_mempool *assert_split(struct xp_mempool *mp)
 {
-	struct xp_pktmbuf_pool_private *p = pool_priv(mp);
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
 
 	assert_int_equal(p->split, 1);
 	assert_non_null(p->room_pool);
@@ -85,12 +78,7 @@ static struct xp_mempool *assert_split(struct xp_mempool *mp)
 /* Every mbuf back once, both pools consistent; free; nothing leaked. */
 static void pool_done(struct xp_mempool *mp)
 {
-	struct xp_mempool *rp = pool_priv(mp)->room_pool;
-
-	assert_int_equal(xp_mempool_in_use_count(mp), 0);
-	assert_int_equal(xp_mempool_audit(mp), 0);
-	tu_check_all_free(mp);
-	assert_int_equal(xp_mempool_audit(rp), 0);
+	tu_mbuf_pool_check(mp);
 	xp_mempool_free(mp);
 	xt_assert_no_leaks();
 }
@@ -154,22 +142,6 @@ static void check_all_mbufs(struct xp_mempool *mp)
 	free(all);
 }
 
-/* Byte @i of packet @seed. */
-static uint8_t pat(uint8_t seed, uint32_t i)
-{
-	return (uint8_t)(seed * 31u + i * 7u);
-}
-
-static void fill(struct xp_mbuf *m, uint16_t len, uint8_t seed)
-{
-	uint8_t *p = (uint8_t *)xp_pktmbuf_append(m, len);
-	uint16_t i;
-
-	assert_non_null(p);
-	for (i = 0; i < len; i++)
-		p[i] = pat(seed, i);
-}
-
 /* ---- 1. layout and bus addresses ---------------------------------------- */
 
 static void test_split_patterns(void **state)
@@ -193,7 +165,7 @@ static void test_split_patterns(void **state)
 			mp = mk_pool(200, 16, rooms[r], "peer=7,batch=16");
 			check_all_mbufs(mp);
 			/* The rooms' pool itself, checked independently. */
-			xt_check_pool(pool_priv(mp)->room_pool, pt->seed);
+			xt_check_pool(tu_mbuf_priv(mp)->room_pool, pt->seed);
 			pool_done(mp);
 		}
 	}
@@ -251,11 +223,11 @@ static void test_scribble_quiescent(void **state)
 
 		pkts[i] = xp_pktmbuf_alloc(mp);
 		assert_non_null(pkts[i]);
-		fill(pkts[i], 100, (uint8_t)i);
+		tu_fill(pkts[i], 100, (uint8_t)i);
 		for (k = 0; k < i; k++) {
 			m = xp_pktmbuf_alloc(mp);
 			assert_non_null(m);
-			fill(m, 50, (uint8_t)k);
+			tu_fill(m, 50, (uint8_t)k);
 			assert_int_equal(xp_pktmbuf_chain(pkts[i], m), 0);
 		}
 		pkts[i + NPKT / 2] = xp_pktmbuf_clone(pkts[i], mp);
@@ -393,7 +365,7 @@ static void test_scribbler_loop(void **state)
 	assert_int_equal(st.bad_check, 0);
 	assert_int_equal(st.no_clone, 0);
 	check_all_mbufs(mp);
-	xt_check_pool(pool_priv(mp)->room_pool, 22);
+	xt_check_pool(tu_mbuf_priv(mp)->room_pool, 22);
 	pool_done(mp);
 }
 
@@ -416,8 +388,8 @@ static void fallback_case(enum xpshim_absent absent)
 	mp = mk_pool(128, 8, 2048, "peer=7");
 	/* Still split (the handler says its memory is shared), but the
 	 * rooms come from the fallback. */
-	rp = pool_priv(mp)->room_pool;
-	assert_int_equal(pool_priv(mp)->split, 1);
+	rp = tu_mbuf_priv(mp)->room_pool;
+	assert_int_equal(tu_mbuf_priv(mp)->split, 1);
 	assert_non_null(rp);
 	assert_string_equal(xp_mempool_handler_name(rp), target);
 	assert_int_equal(xp_xen_pool_info(rp, &info), -ENODEV);

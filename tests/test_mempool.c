@@ -34,63 +34,13 @@ static size_t obj_need(const struct xp_mempool *mp)
 	return mp->elt_size + ((mp->flags & XP_MEMPOOL_F_DEBUG) ? 8 : 0);
 }
 
-/* ---- chunks recorded by populate, through mem_iter ------------------ */
-
-struct chunk {
-	char *va;
-	uint64_t phys;
-	size_t len;
-};
-
-struct chunk_list {
-	struct chunk c[8192];
-	unsigned int n;
-};
-
-static void chunk_collect_cb(struct xp_mempool *mp, void *arg, void *va,
-			     uint64_t phys, size_t len, unsigned int idx)
-{
-	struct chunk_list *l = arg;
-
-	(void)mp;
-	assert_int_equal(idx, l->n);
-	assert_true(l->n < sizeof(l->c) / sizeof(l->c[0]));
-	l->c[l->n].va = va;
-	l->c[l->n].phys = phys;
-	l->c[l->n].len = len;
-	l->n++;
-}
-
-static struct chunk_list *chunks_of(struct xp_mempool *mp)
-{
-	struct chunk_list *l = calloc(1, sizeof(*l));
-	unsigned int n;
-
-	assert_non_null(l);
-	n = xp_mempool_mem_iter(mp, chunk_collect_cb, l);
-	assert_int_equal(n, l->n);
-	assert_true(l->n > 0);
-	return l;
-}
-
-/* Index of the chunk holding [p, p + len), or -1. */
-static int chunk_holding(const struct chunk_list *l, const char *p, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->n; i++)
-		if (p >= l->c[i].va && p + len <= l->c[i].va + l->c[i].len)
-			return (int)i;
-	return -1;
-}
-
 /*
  * Layout checks on every object, in obj_iter order: indices 0..n-1, each
  * object with its guard inside one chunk, aligned, at mp->obj_stride from
  * the previous one in the same chunk, chunks in populate order.
  */
 struct layout_check {
-	const struct chunk_list *chunks;
+	const struct tu_chunk_list *chunks;
 	unsigned int next_idx;
 	int last_chunk;
 	char *last_obj;
@@ -101,7 +51,7 @@ static void layout_cb(struct xp_mempool *mp, void *arg, void *obj,
 {
 	struct layout_check *lc = arg;
 	char *p = obj;
-	int c = chunk_holding(lc->chunks, p, obj_need(mp));
+	int c = tu_chunk_holding(lc->chunks, p, obj_need(mp));
 
 	assert_int_equal(idx, lc->next_idx);
 	lc->next_idx++;
@@ -122,7 +72,7 @@ static void layout_cb(struct xp_mempool *mp, void *arg, void *obj,
 
 static void check_layout(struct xp_mempool *mp)
 {
-	struct chunk_list *l = chunks_of(mp);
+	struct tu_chunk_list *l = tu_chunks_of(mp);
 	struct layout_check lc = { .chunks = l, .last_chunk = -1 };
 	size_t align = pool_align(mp);
 
@@ -927,7 +877,7 @@ static void test_layout_default(void **state)
 		for (f = 0; f <= XP_MEMPOOL_F_NO_CACHE_ALIGN;
 		     f += XP_MEMPOOL_F_NO_CACHE_ALIGN) {
 			struct xp_mempool *mp;
-			struct chunk_list *l;
+			struct tu_chunk_list *l;
 
 			mp = tu_mk_pool("layout", 333, elts[i], 8, f, NULL);
 			assert_int_equal(mp->elt_size, elts[i]);
@@ -937,7 +887,7 @@ static void test_layout_default(void **state)
 					 ALIGN_UP(elts[i], pool_align(mp)));
 			check_layout(mp);
 			/* The default populate gives IOVA = VA. */
-			l = chunks_of(mp);
+			l = tu_chunks_of(mp);
 			assert_int_equal(l->n, 1);
 			assert_int_equal(l->c[0].phys, (uintptr_t)l->c[0].va);
 			assert_true(l->c[0].len >=
@@ -1103,7 +1053,7 @@ static unsigned int expected_placed(const struct xp_mempool *mp,
 /* populate's answers in the log match the chunks mem_iter reports. */
 static void check_chunk_log(struct xp_mempool *mp)
 {
-	struct chunk_list *l = chunks_of(mp);
+	struct tu_chunk_list *l = tu_chunks_of(mp);
 	unsigned int i, rec = 0, placed = 0;
 
 	assert_true(poplog.n > 0);
@@ -1175,7 +1125,7 @@ static void test_populate_chunks_desc(void **state)
 static void test_populate_errors(void **state)
 {
 	struct xp_mempool *mp;
-	struct chunk_list *l;
+	struct tu_chunk_list *l;
 	char buf[256];
 	unsigned int k;
 
@@ -1203,7 +1153,7 @@ static void test_populate_errors(void **state)
 	assert_int_equal(perr.dflt, 36);
 	assert_int_equal(perr.full, 0);
 	assert_int_equal(xp_mempool_populate_missing(mp), 0);
-	l = chunks_of(mp);
+	l = tu_chunks_of(mp);
 	assert_int_equal(l->n, 3);
 	free(l);
 	check_layout(mp);
@@ -1214,7 +1164,7 @@ static void test_populate_errors(void **state)
 	assert_int_equal(xp_mempool_populate_default(mp), -EBUSY);
 	assert_int_equal(xp_mempool_populate(NULL, buf, XP_BAD_PHYS, 64),
 			 -EINVAL);
-	l = chunks_of(mp);
+	l = tu_chunks_of(mp);
 	assert_int_equal(l->n, 3);
 	free(l);
 	drain_and_refill(mp);
@@ -1272,7 +1222,7 @@ static void test_virt2phy_default(void **state)
 }
 
 struct v2p_check {
-	const struct chunk_list *chunks;
+	const struct tu_chunk_list *chunks;
 	int with_phys;
 };
 
@@ -1281,7 +1231,7 @@ static void v2p_obj_cb(struct xp_mempool *mp, void *arg, void *obj,
 {
 	const struct v2p_check *v = arg;
 	char *p = obj;
-	int c = chunk_holding(v->chunks, p, mp->elt_size);
+	int c = tu_chunk_holding(v->chunks, p, mp->elt_size);
 	uint64_t base;
 
 	(void)idx;
@@ -1308,13 +1258,13 @@ static void test_virt2phy_chunks(void **state)
 	for (k = 0; k < sizeof(args) / sizeof(args[0]); k++) {
 		int with_phys = args[k] != NULL;
 		struct xp_mempool *mp;
-		struct chunk_list *l;
+		struct tu_chunk_list *l;
 		struct v2p_check v;
 		unsigned int i;
 
 		mp = tu_mk_pool_args("v2pchunks", 500, 72, 0, 0, "t_chunks",
 				     args[k]);
-		l = chunks_of(mp);
+		l = tu_chunks_of(mp);
 		v.chunks = l;
 		v.with_phys = with_phys;
 		assert_int_equal(xp_mempool_obj_iter(mp, v2p_obj_cb, &v), 500);

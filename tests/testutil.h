@@ -592,6 +592,105 @@ static inline void tu_register(const struct xp_mempool_ops *ops)
 	assert_true(ret >= 0 || ret == -EEXIST);
 }
 
+/* ---- chunks recorded by populate, through mem_iter ------------------ */
+
+struct tu_chunk {
+	char *va;
+	uint64_t phys;
+	size_t len;
+};
+
+struct tu_chunk_list {
+	struct tu_chunk c[8192];
+	unsigned int n;
+};
+
+static inline void tu_chunk_collect_cb(struct xp_mempool *mp, void *arg,
+				       void *va, uint64_t phys, size_t len,
+				       unsigned int idx)
+{
+	struct tu_chunk_list *l = (struct tu_chunk_list *)arg;
+
+	(void)mp;
+	assert_int_equal(idx, l->n);
+	assert_true(l->n < sizeof(l->c) / sizeof(l->c[0]));
+	l->c[l->n].va = (char *)va;
+	l->c[l->n].phys = phys;
+	l->c[l->n].len = len;
+	l->n++;
+}
+
+/* The chunks of @p mp (at least one), in populate order; free() it. */
+static inline struct tu_chunk_list *tu_chunks_of(struct xp_mempool *mp)
+{
+	struct tu_chunk_list *l =
+		(struct tu_chunk_list *)calloc(1, sizeof(*l));
+	unsigned int n;
+
+	assert_non_null(l);
+	n = xp_mempool_mem_iter(mp, tu_chunk_collect_cb, l);
+	assert_int_equal(n, l->n);
+	assert_true(l->n > 0);
+	return l;
+}
+
+/* Index of the chunk holding [p, p + len), or -1. */
+static inline int tu_chunk_holding(const struct tu_chunk_list *l,
+				   const char *p, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (p >= l->c[i].va && p + len <= l->c[i].va + l->c[i].len)
+			return (int)i;
+	return -1;
+}
+
+/* ---- packet buffers ---------------------------------------------------- */
+
+static inline struct xp_pktmbuf_pool_private *
+tu_mbuf_priv(struct xp_mempool *mp)
+{
+	return (struct xp_pktmbuf_pool_private *)xp_mempool_get_priv(mp);
+}
+
+/* Byte @p i of a packet made with seed @p seed. */
+static inline uint8_t tu_pat(uint8_t seed, uint32_t i)
+{
+	return (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+}
+
+/* Append @p len bytes of pattern to @p m (continuing at its pkt_len). */
+static inline void tu_fill(struct xp_mbuf *m, uint16_t len, uint8_t seed)
+{
+	uint32_t at = m->pkt_len, i;
+	uint8_t *p = (uint8_t *)xp_pktmbuf_append(m, len);
+
+	assert_non_null(p);
+	for (i = 0; i < len; i++)
+		p[i] = tu_pat(seed, at + i);
+}
+
+/*
+ * Every mbuf of packet pool @p mp is back exactly once and the pool is
+ * consistent; so is its rooms' pool, if split, whose rooms stay taken for
+ * the life of the pool.
+ */
+static inline void tu_mbuf_pool_check(struct xp_mempool *mp)
+{
+	struct xp_pktmbuf_pool_private *p = tu_mbuf_priv(mp);
+
+	assert_int_equal(xp_mempool_in_use_count(mp), 0);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	tu_check_all_free(mp);
+	if (p->split) {
+		assert_non_null(p->room_pool);
+		assert_int_equal(xp_mempool_audit(p->room_pool), 0);
+		assert_int_equal(xp_mempool_in_use_count(p->room_pool),
+				 p->room_pool->size);
+	}
+}
+
 /*
  * The ops of "ring_mp_mc" under another name, for a test handler that wraps
  * some of its callbacks; *@p base receives the original ops to call.
