@@ -561,9 +561,25 @@ static int demo_check(struct xp_mempool *mp)
 	return ret == 0 && in_use == 0 ? 0 : EXIT_FAILURE;
 }
 
+/* A pool the library would not create: what was asked, and why. */
+static void create_failed(const char *cmd, const char *what,
+			  const char *handler, const char *args, int err)
+{
+	fprintf(stderr,
+		"%s %s: cannot create a pool of %s, on handler '%s'%s%s%s: "
+		"%s\n",
+		progname, cmd, what,
+		handler ? handler : xp_mempool_get_def_handler(),
+		args ? " with args '" : "", args ? args : "", args ? "'" : "",
+		strerror(err));
+	if (err == ENOENT)
+		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+}
+
 static struct xp_mempool *demo_create(const struct demo_opts *o)
 {
 	struct xp_mempool *mp;
+	char what[96];
 	int err;
 
 	mp = xp_mempool_create_ex(DEMO_POOL_NAME, o->n, o->elt_size, o->cache,
@@ -571,15 +587,9 @@ static struct xp_mempool *demo_create(const struct demo_opts *o)
 	if (mp != NULL)
 		return mp;
 	err = errno;
-	fprintf(stderr,
-		"%s demo: cannot create a pool of %u objects of %u bytes, "
-		"cache %u, on handler '%s'%s%s%s: %s\n",
-		progname, o->n, o->elt_size, o->cache,
-		o->handler ? o->handler : xp_mempool_get_def_handler(),
-		o->args ? " with args '" : "", o->args ? o->args : "",
-		o->args ? "'" : "", strerror(err));
-	if (err == ENOENT)
-		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+	snprintf(what, sizeof(what), "%u objects of %u bytes, cache %u", o->n,
+		 o->elt_size, o->cache);
+	create_failed("demo", what, o->handler, o->args, err);
 	return NULL;
 }
 
@@ -793,6 +803,7 @@ static double mbuf_loop(struct xp_mempool *mp, unsigned int seconds,
 static struct xp_mempool *mbuf_create(const struct mbuf_opts *o)
 {
 	struct xp_mempool *mp;
+	char what[96];
 	int err;
 
 	mp = xp_pktmbuf_pool_create_ex(MBUF_POOL_NAME, o->n, o->cache, 0,
@@ -801,15 +812,9 @@ static struct xp_mempool *mbuf_create(const struct mbuf_opts *o)
 	if (mp != NULL)
 		return mp;
 	err = errno;
-	fprintf(stderr,
-		"%s mbuf: cannot create a pool of %u mbufs with rooms of %u "
-		"bytes, cache %u, on handler '%s'%s%s%s: %s\n",
-		progname, o->n, o->data_room, o->cache,
-		o->handler ? o->handler : xp_mempool_get_def_handler(),
-		o->args ? " with args '" : "", o->args ? o->args : "",
-		o->args ? "'" : "", strerror(err));
-	if (err == ENOENT)
-		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+	snprintf(what, sizeof(what), "%u mbufs with rooms of %u bytes, cache %u",
+		 o->n, o->data_room, o->cache);
+	create_failed("mbuf", what, o->handler, o->args, err);
 	return NULL;
 }
 
