@@ -272,6 +272,11 @@ static int check_combination(unsigned int seen)
 		return bad("map", "...",
 			   "peer, publish, batch and max_pages are for share "
 			   "mode");
+	/* Share mode reads this domain's own table through DOMID_SELF:
+	 * Xen refuses the foreign mapping of a table that names the
+	 * caller's own numeric id, so there is nothing for self= to say. */
+	if ((seen & K_SELF) && !(seen & K_MAP))
+		return bad("self", "...", "is for map mode");
 	return 0;
 }
 

@@ -35,6 +35,14 @@ uint32_t xpx_self_domid(const struct xpx_args *a)
 	return XPX_DOMID_SELF;
 }
 
+const char *xpx_dom_str(uint32_t domid, char *buf, size_t len)
+{
+	if (domid == XPX_DOMID_SELF)
+		return "this domain";
+	snprintf(buf, len, "domain %u", domid);
+	return buf;
+}
+
 /* The entry must be a full-page grant to @grantee.  A grantee of
  * DOMID_SELF (map mode, own id unknown) accepts any: the mapping itself
  * succeeded, so the grant was to us. */
@@ -48,10 +56,12 @@ static int entry_ok(uint16_t flags, uint16_t domid, uint32_t grantee)
 static int bad_entry(int version, uint32_t granter, uint32_t ref,
 		     uint32_t grantee)
 {
+	char g[24];
+
 	xp_log(XP_LOG_ERR,
-	       "xen_dom0: grant table v%d of domain %u: ref %u is not a "
+	       "xen_dom0: grant table v%d of %s: ref %u is not a "
 	       "full-page grant to domain %u",
-	       version, granter, ref, grantee);
+	       version, xpx_dom_str(granter, g, sizeof(g)), ref, grantee);
 	return -EPROTO;
 }
 
@@ -119,6 +129,7 @@ int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 {
 	unsigned int i;
 	int version;
+	char g[24];
 
 	if (xch == NULL) {
 		for (i = 0; i < n; i++)
@@ -131,7 +142,7 @@ int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 		return read_table(xch, version, granter, refs, n, grantee, bus);
 	if (version < 0)
 		return ctrl_error();
-	xp_log(XP_LOG_ERR, "xen_dom0: domain %u has grant table version %d",
-	       granter, version);
+	xp_log(XP_LOG_ERR, "xen_dom0: %s has grant table version %d",
+	       xpx_dom_str(granter, g, sizeof(g)), version);
 	return -EOPNOTSUPP; /* cannot read it: grant-DMA addresses */
 }

@@ -37,6 +37,15 @@ struct xpx_args {
 	char *publish;       /* malloc'd or NULL */
 };
 
+/* The Xen libraries' messages go to xp_log through this (xen/log.c). */
+struct xpx_logger {
+	xentoollog_logger vtable; /* first: the libraries get its address */
+	int expect_failure;       /* the call in progress may fail, handled:
+				   * its errors are debug messages */
+};
+
+void xpx_logger_init(struct xpx_logger *l);
+
 /* One xengntshr_share_pages call, or the one map-mode mapping. */
 struct xpx_segment {
 	void *va;
@@ -47,6 +56,7 @@ struct xpx_segment {
 
 struct xpx_pool {
 	struct xpx_args args;
+	struct xpx_logger log;  /* outlives every handle below */
 	xengntshr_handle *xgs;
 	xengnttab_handle *xgt;
 	struct xpx_segment *segs;
@@ -73,6 +83,8 @@ void xpx_args_free(struct xpx_args *a);
 int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 		    unsigned int n, uint32_t grantee, uint64_t *bus);
 uint64_t xpx_gref_bus(uint32_t ref);
+/* "this domain" for DOMID_SELF, else "domain N" in @buf. */
+const char *xpx_dom_str(uint32_t domid, char *buf, size_t len);
 uint32_t xpx_self_domid(const struct xpx_args *a);
 
 #endif /* XENPOOL_XEN_PRIVATE_H */

@@ -164,16 +164,21 @@ static int learn_frames(struct xpx_pool *p, xc_interface **xch,
 			uint32_t grantee)
 {
 	unsigned int i;
+	char g[24];
 	int ret;
 
 	if (*xch != NULL) {
+		/* A table that cannot be read means grant-DMA addresses. */
+		p->log.expect_failure = 1;
 		ret = xpx_frames_read(*xch, granter, s->refs, s->npages,
 				      grantee, s->bus);
+		p->log.expect_failure = 0;
 		if (ret != -EPROTO && ret != 0) {
 			xp_log(XP_LOG_NOTICE,
 			       "xen_dom0: cannot read the grant table of "
-			       "domain %u (%s): using grant-DMA addresses",
-			       granter, strerror(-ret));
+			       "%s (%s): using grant-DMA addresses",
+			       xpx_dom_str(granter, g, sizeof(g)),
+			       strerror(-ret));
 			xc_interface_close(*xch);
 			*xch = NULL;
 			p->gref_frames = 1;
@@ -202,15 +207,18 @@ static unsigned int read_limit(void)
 }
 
 static int share_batch(struct xpx_pool *p, xc_interface **xch,
-		       unsigned int n, uint32_t self)
+		       unsigned int n)
 {
 	struct xpx_segment *s = new_segment(p, n);
 
 	if (s == NULL)
 		return -ENOMEM;
 	errno = 0;
+	/* ENOSPC near the gntalloc limit: the caller halves the batch. */
+	p->log.expect_failure = 1;
 	s->va = xengntshr_share_pages(p->xgs, p->args.peer, (int)n, s->refs,
 				      p->args.writable);
+	p->log.expect_failure = 0;
 	if (s->va == NULL) {
 		int ret = err_or(EIO);
 
@@ -226,7 +234,7 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 		return ret;
 	}
 	p->pages += n;
-	return learn_frames(p, xch, s, self, p->args.peer);
+	return learn_frames(p, xch, s, XPX_DOMID_SELF, p->args.peer);
 }
 
 static void limit_message(const struct xpx_pool *p)
@@ -270,7 +278,6 @@ static size_t pool_fit(const struct xp_mempool *mp, const struct xpx_pool *p)
 static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		       xc_interface **xch)
 {
-	uint32_t self = xpx_self_domid(&p->args);
 	size_t fit = 0, want, bound, need = pages_for(mp, mp->size);
 	int ret;
 
@@ -292,7 +299,7 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		if (want > bound - p->pages)
 			want = bound - p->pages;
 		/* Near the gntalloc limit a smaller batch may still fit. */
-		while ((ret = share_batch(p, xch, (unsigned int)want, self)) ==
+		while ((ret = share_batch(p, xch, (unsigned int)want)) ==
 			       -ENOSPC &&
 		       want > 1)
 			want /= 2;
@@ -328,7 +335,13 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		return ret;
 	}
 	p->pages = p->args.nrefs;
-	ret = learn_frames(p, xch, s, p->args.map_domid, self);
+	/* A backend may map its own grants (a test does): Xen maps the
+	 * table of the caller only under DOMID_SELF. */
+	ret = learn_frames(p, xch, s,
+			   self != XPX_DOMID_SELF && p->args.map_domid == self
+				   ? XPX_DOMID_SELF
+				   : p->args.map_domid,
+			   self);
 	if (ret != 0)
 		return ret;
 	fit = pool_fit(mp, p);
@@ -478,26 +491,31 @@ static const char *errno_text(int err)
 	return err != 0 ? strerror(err) : "no error code given";
 }
 
-/* Open what the mode needs; NULL reason: opened. */
+/* Open what the mode needs; NULL reason: opened.  Failing is an answer
+ * (Xen is absent), not an error of the library's to print. */
 static const char *open_xen(struct xpx_pool *p, char *why, size_t len)
 {
+	const char *ret = NULL;
+
 	errno = 0;
+	p->log.expect_failure = 1;
 	if (p->args.map_mode) {
-		p->xgt = xengnttab_open(NULL, 0);
+		p->xgt = xengnttab_open(&p->log.vtable, 0);
 		if (p->xgt == NULL) {
 			snprintf(why, len, "xengnttab_open: %s",
 				 errno_text(errno));
-			return why;
+			ret = why;
 		}
 	} else {
-		p->xgs = xengntshr_open(NULL, 0);
+		p->xgs = xengntshr_open(&p->log.vtable, 0);
 		if (p->xgs == NULL) {
 			snprintf(why, len, "xengntshr_open: %s",
 				 errno_text(errno));
-			return why;
+			ret = why;
 		}
 	}
-	return NULL;
+	p->log.expect_failure = 0;
+	return ret;
 }
 
 static xc_interface *open_ctrl(struct xpx_pool *p)
@@ -513,7 +531,10 @@ static xc_interface *open_ctrl(struct xpx_pool *p)
 		return NULL;
 	}
 	errno = 0;
-	xch = xc_interface_open(NULL, NULL, 0);
+	/* Unprivileged: grant-DMA addresses, said below. */
+	p->log.expect_failure = 1;
+	xch = xc_interface_open(&p->log.vtable, &p->log.vtable, 0);
+	p->log.expect_failure = 0;
 	if (xch == NULL) {
 		xp_log(XP_LOG_NOTICE,
 		       "xen_dom0: xc_interface_open: %s: bus addresses will "
@@ -581,6 +602,7 @@ static int xpx_create(struct xp_mempool *mp, const char *args)
 
 	if (p == NULL)
 		return -ENOMEM;
+	xpx_logger_init(&p->log);
 	ret = xpx_args_parse(args, &p->args);
 	if (ret != 0) {
 		free(p);
