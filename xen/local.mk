@@ -5,6 +5,7 @@ src_libxenpool_la_SOURCES += \
 	xen/private.h \
 	xen/args.c \
 	xen/frames.c \
+	xen/layout.c \
 	xen/log.c \
 	xen/xen_dom0.c
 src_libxenpool_la_CFLAGS += $(XEN_CFLAGS)
@@ -12,5 +13,5 @@ src_libxenpool_la_LIBADD = $(XEN_LIBS)
 xenpoolinclude_HEADERS += include/xenpool/xen.h
 else
 EXTRA_DIST += include/xenpool/xen.h xen/private.h xen/args.c xen/frames.c \
-	xen/log.c xen/xen_dom0.c
+	xen/layout.c xen/log.c xen/xen_dom0.c
 endif

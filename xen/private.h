@@ -52,6 +52,8 @@ struct xpx_segment {
 	unsigned int npages;
 	uint32_t *refs;      /* npages refs, in page order */
 	uint64_t *bus;       /* npages bus addresses of the pages */
+	unsigned char *moved; /* NULL, or per page: moved into the pool's
+			       * region (its old place is no longer ours) */
 };
 
 struct xpx_pool {
@@ -62,7 +64,12 @@ struct xpx_pool {
 	struct xpx_segment *segs;
 	unsigned int nsegs;
 	unsigned int pages;
+	unsigned int share_calls; /* or 1 mapping */
 	unsigned int chunks;
+	/* While pages move into bus-address order (layout.c): the
+	 * reservation they move into; then it is segs[0]. */
+	void *region;
+	unsigned int region_pages;
 	int gref_frames;     /* as decided (args, or fallback) */
 	int published;       /* publish=FILE written: remove it at teardown */
 	dev_t pub_dev;       /* ... if it is still the file we wrote */
@@ -74,6 +81,14 @@ struct xpx_pool {
 	size_t span;         /* pages covered by the table */
 	uint64_t *page_bus;
 };
+
+/* layout.c: objects a run of @len bytes holds; objects the pool's pages
+ * hold when laid out in bus-address order (0 or -ENOMEM); that layout
+ * (0 or -errno). */
+size_t xpx_objs_in(const struct xp_mempool *mp, size_t len);
+int xpx_bus_order_fit(const struct xp_mempool *mp, const struct xpx_pool *p,
+		      size_t *fit);
+int xpx_place_in_bus_order(struct xpx_pool *p);
 
 int xpx_args_parse(const char *s, struct xpx_args *a);
 void xpx_args_free(struct xpx_args *a);

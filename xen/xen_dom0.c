@@ -44,29 +44,56 @@ static int still_ours(const struct xpx_pool *p)
 	       st.st_ino == p->pub_ino;
 }
 
+static void release_error(void *va, unsigned int n)
+{
+	xp_log(XP_LOG_ERR, "xen_dom0: cannot release %u pages at %p: %s", n,
+	       va, strerror(errno));
+}
+
+/* Unshare is munmap on Linux: any range, wherever the pages are now. */
+static void unshare(struct xpx_pool *p, void *va, unsigned int n)
+{
+	if (xengntshr_unshare(p->xgs, va, n) != 0)
+		release_error(va, n);
+}
+
+/* The pages of a share still at their first place, in runs. */
+static void unshare_left(struct xpx_pool *p, const struct xpx_segment *s)
+{
+	unsigned int i = 0, len;
+
+	while (i < s->npages) {
+		for (len = 0; i + len < s->npages &&
+			      (s->moved == NULL || !s->moved[i + len]);
+		     len++)
+			;
+		if (len > 0)
+			unshare(p, (char *)s->va + (size_t)i * XP_PAGE_SIZE,
+				len);
+		i += len + 1;
+	}
+}
+
 static void teardown(struct xpx_pool *p)
 {
 	unsigned int i;
 
 	if (p->published && still_ours(p))
 		unlink(p->args.publish);
+	if (p->region != NULL)
+		unshare(p, p->region, p->region_pages);
 	for (i = 0; i < p->nsegs; i++) {
 		struct xpx_segment *s = &p->segs[i];
-		int ret;
 
-		if (s->va != NULL) {
-			ret = p->args.map_mode
-				      ? xengnttab_unmap(p->xgt, s->va, s->npages)
-				      : xengntshr_unshare(p->xgs, s->va,
-							  s->npages);
-			if (ret != 0)
-				xp_log(XP_LOG_ERR,
-				       "xen_dom0: cannot release %u pages at "
-				       "%p: %s",
-				       s->npages, s->va, strerror(errno));
+		if (s->va != NULL && p->args.map_mode) {
+			if (xengnttab_unmap(p->xgt, s->va, s->npages) != 0)
+				release_error(s->va, s->npages);
+		} else if (s->va != NULL) {
+			unshare_left(p, s);
 		}
 		free(s->refs);
 		free(s->bus);
+		free(s->moved);
 	}
 	free(p->segs);
 	if (p->xgs != NULL)
@@ -92,14 +119,6 @@ static unsigned int run_len(const struct xpx_segment *s, unsigned int i)
 	return j - i;
 }
 
-/* Objects a run of @len bytes holds (populate's rule), as a size_t. */
-static size_t objs_in(const struct xp_mempool *mp, size_t len)
-{
-	size_t tail = xp_mempool_chunk_size(mp, 1);
-
-	return len < tail ? 0 : 1 + (len - tail) / mp->obj_stride;
-}
-
 static size_t segment_fit(const struct xp_mempool *mp,
 			  const struct xpx_segment *s)
 {
@@ -108,7 +127,7 @@ static size_t segment_fit(const struct xp_mempool *mp,
 
 	for (i = 0; i < s->npages; i += len) {
 		len = run_len(s, i);
-		fit += objs_in(mp, (size_t)len * XP_PAGE_SIZE);
+		fit += xpx_objs_in(mp, (size_t)len * XP_PAGE_SIZE);
 	}
 	return fit;
 }
@@ -234,6 +253,7 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 		return ret;
 	}
 	p->pages += n;
+	p->share_calls++;
 	return learn_frames(p, xch, s, XPX_DOMID_SELF, p->args.peer);
 }
 
@@ -263,8 +283,7 @@ static size_t pages_for(const struct xp_mempool *mp, unsigned int n)
 	       XP_PAGE_SIZE;
 }
 
-/* Objects the runs of every segment hold (recounted each time: a switch to
- * grant-DMA addresses changes the runs of earlier segments too). */
+/* Objects the runs of every segment hold in address order. */
 static size_t pool_fit(const struct xp_mempool *mp, const struct xpx_pool *p)
 {
 	unsigned int i;
@@ -305,11 +324,15 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 			want /= 2;
 		if (ret == -ENOSPC)
 			limit_message(p);
+		/* Recounted each time: a switch to grant-DMA addresses
+		 * changes the runs of earlier segments too. */
+		if (ret == 0)
+			ret = xpx_bus_order_fit(mp, p, &fit);
 		if (ret != 0)
 			return ret;
-		fit = pool_fit(mp, p);
 	}
-	return 0;
+	/* Moving pages costs a mapping each: only when needed. */
+	return pool_fit(mp, p) < mp->size ? xpx_place_in_bus_order(p) : 0;
 }
 
 static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
@@ -335,6 +358,7 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		return ret;
 	}
 	p->pages = p->args.nrefs;
+	p->share_calls = 1;
 	/* A backend may map its own grants (a test does): Xen maps the
 	 * table of the caller only under DOMID_SELF. */
 	ret = learn_frames(p, xch, s,
@@ -709,6 +733,6 @@ int xp_xen_pool_info(const struct xp_mempool *mp, struct xp_xen_pool_info *info)
 	info->gref_frames = p->gref_frames;
 	info->pages = p->pages;
 	info->chunks = p->chunks;
-	info->segments = p->nsegs;
+	info->segments = p->share_calls;
 	return 0;
 }

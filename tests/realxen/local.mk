@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The real-Xen harness (tests/realxen/realxen.sh): `make check-realxen`
+# boots Xen 4.17 and a Debian 12 dom0 under QEMU and runs these checks in
+# it.  Not part of `make check`: it needs root (apt-get) and minutes.
+# REALXEN_FLAGS passes options to realxen.sh (--domu, --jumbo, --keep...).
+EXTRA_DIST += \
+	tests/realxen/realxen.sh \
+	tests/realxen/init-dom0.sh \
+	tests/realxen/rx_dom0.c
+
+if XP_XEN
+if XP_TESTS
+# Built only for check-realxen; -no-install: a real ELF, not a libtool
+# wrapper, that realxen.sh copies into the dom0's initramfs.
+EXTRA_PROGRAMS += tests/realxen/rx_dom0
+CLEANFILES += tests/realxen/rx_dom0
+tests_realxen_rx_dom0_SOURCES = tests/realxen/rx_dom0.c tests/testutil.h
+tests_realxen_rx_dom0_CFLAGS = $(XP_TEST_CFLAGS) -I$(top_srcdir)/tests $(XEN_CFLAGS) \
+	$(XENFM_CFLAGS)
+tests_realxen_rx_dom0_LDADD = $(XP_TEST_LDADD) $(XEN_LIBS) $(XENFM_LIBS)
+tests_realxen_rx_dom0_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check-realxen: all tests/realxen/rx_dom0
+	$(SHELL) $(top_srcdir)/tests/realxen/realxen.sh \
+		--builddir $(abs_top_builddir) $(REALXEN_FLAGS)
+else
+check-realxen:
+	@echo "check-realxen needs the tests (configure without --disable-tests)" >&2; exit 1
+endif
+else
+check-realxen:
+	@echo "check-realxen needs ./configure --enable-xen" >&2; exit 1
+endif
+.PHONY: check-realxen

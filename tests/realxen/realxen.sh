@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# xenpool on a real Xen hypervisor: `make check-realxen` runs this.
+#
+# Boots Debian 12's Xen 4.17 hypervisor with a Debian 12 PV dom0 under
+# QEMU's software emulation (no KVM, no nested virtualisation needed),
+# runs the checks of tests/realxen in that dom0 (and, with --domu, in a PV
+# domU beside it), brings the results back over the serial console and
+# fails when a check fails, the boot fails, or the time runs out.
+#
+# What it takes, and from where:
+#  - qemu-system-x86, busybox-static and cpio (apt-get install, as root);
+#  - the hypervisor (xen-hypervisor-4.17-amd64), the kernel that
+#    linux-image-amd64 depends on today, and the toolstack for the domU
+#    stage (xen-utils-4.17, xenstore-utils): downloaded with apt-get
+#    download and unpacked with dpkg -x, so that no boot-loader or
+#    initramfs hook runs and nothing is installed on this machine;
+#  - the test programs and the xenpool CLI of the build tree, with the
+#    shared libraries ldd finds for them (the real Xen libraries, not the
+#    shim).
+#
+# Usage: realxen.sh --builddir DIR [--domu] [--jumbo] [--timeout SECONDS]
+#                   [--keep] [--cache DIR]
+#   --domu     also boot a PV domU and run the cross-domain checks
+#   --jumbo    also measure the largest pools of 9000-byte objects
+#   --timeout  give up after this long (default 600 s; 1500 with --jumbo)
+#   --keep     keep the work directory (initramfs, serial log)
+#   --cache    where the downloaded packages go (default: $XP_REALXEN_CACHE,
+#              else DIR/tests/realxen/cache)
+# Exit status: 0 all checks passed, 1 a check failed or the run broke,
+# 2 bad usage.
+set -euo pipefail
+
+builddir=
+domu=0
+jumbo=0
+timeout=
+keep=0
+cache=${XP_REALXEN_CACHE:-}
+
+die() {
+	echo "realxen: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--builddir) builddir=$2; shift ;;
+	--domu) domu=1 ;;
+	--jumbo) jumbo=1 ;;
+	--timeout) timeout=$2; shift ;;
+	--keep) keep=1 ;;
+	--cache) cache=$2; shift ;;
+	-h | --help) usage ;;
+	*) echo "realxen: unknown argument '$1'" >&2; usage ;;
+	esac
+	shift
+done
+[ -n "$builddir" ] || usage
+builddir=$(cd "$builddir" && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+[ -n "$timeout" ] || timeout=$([ "$jumbo" = 1 ] && echo 1500 || echo 600)
+[ -n "$cache" ] || cache=$builddir/tests/realxen/cache
+work=$builddir/tests/realxen/work
+t_start=$(date +%s)
+
+# ---- what this machine needs ---------------------------------------------
+
+need_packages() {
+	local missing=() p
+
+	for p in qemu-system-x86 busybox-static cpio; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "ok installed" || missing+=("$p")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] ||
+		die "missing packages: ${missing[*]} (run as root to install them)"
+	echo "realxen: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The kernel package linux-image-amd64 stands for today.
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# Download (once per cache) and unpack the packages into $cache/root.
+fetch() {
+	local kpkg pkgs stamp deb
+
+	kpkg=$(kernel_package)
+	if [ -z "$kpkg" ]; then
+		apt-get update -qq
+		kpkg=$(kernel_package)
+	fi
+	[ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64"
+	pkgs=(xen-hypervisor-4.17-amd64 "$kpkg" xen-utils-4.17 xenstore-utils)
+	stamp=$cache/stamp
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${pkgs[*]}" ]; then
+		return 0
+	fi
+	rm -rf "$cache"
+	mkdir -p "$cache/debs"
+	echo "realxen: downloading ${pkgs[*]}"
+	# apt drops privileges to _apt for downloads: give it the directory.
+	chown _apt "$cache/debs" 2>/dev/null || true
+	if ! (cd "$cache/debs" && apt-get download -qq "${pkgs[@]}"); then
+		apt-get update -qq
+		(cd "$cache/debs" && apt-get download -qq "${pkgs[@]}") ||
+			die "apt-get download ${pkgs[*]} failed"
+	fi
+	for deb in "$cache"/debs/*.deb; do
+		dpkg -x "$deb" "$cache/root"
+	done
+	echo "${pkgs[*]}" >"$stamp"
+}
+
+# ---- the initramfs ------------------------------------------------------
+
+# The ELF behind a libtool wrapper script (or the file itself).
+real_binary() {
+	local f=$1 d b
+
+	d=$(dirname "$f")
+	b=$(basename "$f")
+	if [ -f "$d/.libs/$b" ] && head -c 2 "$f" | grep -q '#!'; then
+		echo "$d/.libs/$b"
+	else
+		echo "$f"
+	fi
+}
+
+# Copy binary $1 to $root$2 with every shared library ldd finds for it,
+# at the same paths (the build tree's libxenpool first).
+install_binary() {
+	local root=$1 src dst=$3 lib
+
+	src=$(real_binary "$2")
+	[ -x "$src" ] || die "$2 is not built (make check-realxen builds it)"
+	mkdir -p "$root$(dirname "$dst")"
+	cp "$src" "$root$dst"
+	for lib in $(LD_LIBRARY_PATH=$builddir/src/.libs ldd "$src" |
+		awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
+		case $lib in
+		"$builddir"/*) mkdir -p "$root/usr/lib"
+			cp -L "$lib" "$root/usr/lib/" ;;
+		*) mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib" ;;
+		esac
+	done
+}
+
+kernel_version() {
+	basename "$(ls -d "$cache"/root/lib/modules/*/ | head -n 1)"
+}
+
+build_dom0_initramfs() {
+	local root=$work/dom0 kver m
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,etc/realxen,lib/modules,proc,sys,dev,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	kver=$(kernel_version)
+	for m in xen-privcmd xenfs/xenfs xen-evtchn xen-gntdev xen-gntalloc; do
+		cp "$cache/root/lib/modules/$kver/kernel/drivers/xen/$m.ko" \
+			"$root/lib/modules/"
+	done
+	install_binary "$root" "$builddir/tests/realxen/rx_dom0" /bin/rx_dom0
+	install_binary "$root" "$builddir/tools/xenpool" /bin/xenpool
+	cat >"$root/etc/realxen/plan" <<EOF
+JUMBO=$jumbo
+DOMU=$domu
+EOF
+	cp "$srcdir/tests/realxen/init-dom0.sh" "$root/init"
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) \
+		>"$work/dom0.cpio.gz"
+}
+
+# ---- the boot -----------------------------------------------------------
+
+serial=$work/serial.log
+
+boot() {
+	local xen=$work/xen kernel
+
+	zcat "$cache/root/boot/xen-4.17-amd64.gz" >"$xen"
+	kernel=$(ls "$cache"/root/boot/vmlinuz-* | head -n 1)
+	cp "$kernel" "$work/vmlinuz"
+	: >"$serial"
+	echo "realxen: booting Xen and dom0 (serial log: $serial)"
+	# QEMU's multiboot loader takes the modules as "file args,file":
+	# no commas in the kernel's arguments.  smap=0: under emulation dom0
+	# faults at its first instructions otherwise.
+	(
+		cd "$work"
+		exec timeout --signal=KILL "$timeout" qemu-system-x86_64 \
+			-machine q35 -cpu max -smp 2 -m 3072 \
+			-display none -monitor none -no-reboot \
+			-serial "file:$serial" \
+			-kernel xen \
+			-append "console=com1 com1=115200 dom0_mem=1536M,max:1536M smap=0" \
+			-initrd "vmlinuz console=hvc0 earlyprintk=xen quiet,dom0.cpio.gz"
+	) || true
+}
+
+report() {
+	local pass fail end
+
+	pass=$(grep -c '^RX-CHECK PASS' "$serial" || true)
+	fail=$(grep -c '^RX-CHECK FAIL' "$serial" || true)
+	end=$(grep -m1 '^RX-END' "$serial" || true)
+	echo "==== realxen: checks"
+	grep -E '^RX-CHECK' "$serial" || true
+	if grep -q '^RX-DATA' "$serial" || grep -q '  | RX-DATA' "$serial"; then
+		echo "==== realxen: measurements"
+		grep -o 'RX-DATA.*' "$serial"
+	fi
+	if [ "$fail" -gt 0 ]; then
+		echo "==== realxen: output of the failed checks"
+		awk '/^RX-CHECK FAIL/ { show = 1; print; next }
+		     /^RX-CHECK PASS/ || /^RX-END/ { show = 0 }
+		     show' "$serial"
+	fi
+	if [ -z "$end" ]; then
+		echo "==== realxen: the run did not finish (a crash, or the" \
+			"time limit of $timeout s); serial log tail:"
+		tail -n 60 "$serial"
+		return 1
+	fi
+	echo "realxen: $pass passed, $fail failed, $(($(date +%s) - t_start)) s"
+	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+}
+
+need_packages
+fetch
+mkdir -p "$work"
+build_dom0_initramfs
+boot
+status=0
+report || status=1
+[ "$keep" = 1 ] || rm -f "$work"/*.cpio.gz "$work/xen" "$work/vmlinuz"
+exit $status

@@ -1,0 +1,1065 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xen_dom0 on a real Xen hypervisor, run in a Debian PV dom0 that
+ * tests/realxen/realxen.sh boots under QEMU.
+ *
+ * The shim's tests check the handler against the shim's own knowledge
+ * (which frame it handed out, how often each function was called, faults
+ * on demand).  Real Xen has none of that, so this program checks the same
+ * properties with oracles of real Xen's, independent of the handler:
+ *  - bus addresses: bytes written through the pool are read back at the
+ *    handler's bus address of each, through a mapping of that machine frame
+ *    (libxenforeignmemory under DOMID_SELF), or, for grant-DMA addresses,
+ *    through a gntdev mapping of the grant ref the address names;
+ *  - grants: this domain's grant table, read here under DOMID_SELF, counts
+ *    the entries in use before and after each case (nothing may stay);
+ *  - logging: the process's stderr, captured around each case, stays empty.
+ *
+ * Usage: rx_dom0 dom0 | noxen | jumbo MAX | grant N FILE
+ *   dom0    the checks, with Xen's devices present;
+ *   noxen   the fallback, run before the Xen modules are loaded;
+ *   jumbo   for pools of 9000-byte objects of 8..MAX objects, 10 creations
+ *           each: prints "RX-DATA jumbo n=N ok=K/10 pages=P" lines;
+ *   grant   share N pages with this domain itself, write their refs to
+ *           FILE as R1:R2:..., then wait until killed (a guest for the
+ *           CLI's map mode).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xengnttab.h>
+
+#include <xenpool/xenpool.h>
+#include <xenpool/xen.h>
+
+#include "testutil.h"
+
+#define RX_PAGE 4096u
+#define RX_SELF 0u /* dom0's numeric id: gntdev maps own grants under it */
+#define RX_POOL "rx_pool"
+#define RX_LIMIT_FILE "/sys/module/xen_gntalloc/parameters/limit"
+
+static struct {
+	xenforeignmemory_handle *fm;
+	xc_interface *xch;
+	xengnttab_handle *gt;
+	xengntshr_handle *gs;
+	int version;
+	unsigned int baseline; /* own grant entries in use before a case */
+} rx;
+
+/* ---- log capture ------------------------------------------------------ */
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned int n;
+	char text[64][320];
+	int level[64];
+} rx_log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void rx_log_cb(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&rx_log.lock);
+	if (rx_log.n < 64) {
+		rx_log.level[rx_log.n] = level;
+		snprintf(rx_log.text[rx_log.n], sizeof(rx_log.text[0]), "%s",
+			 msg);
+	}
+	rx_log.n++;
+	pthread_mutex_unlock(&rx_log.lock);
+}
+
+/* Lines at @max_level or more severe containing @a (and @b if not NULL). */
+static unsigned int rx_log_count(int max_level, const char *a, const char *b)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < rx_log.n && i < 64; i++)
+		if (rx_log.level[i] <= max_level &&
+		    strstr(rx_log.text[i], a) != NULL &&
+		    (b == NULL || strstr(rx_log.text[i], b) != NULL))
+			n++;
+	return n;
+}
+
+static void rx_log_print(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < rx_log.n && i < 64; i++)
+		print_message("  log[%d]: %s\n", rx_log.level[i],
+			      rx_log.text[i]);
+}
+
+/* ---- stderr capture --------------------------------------------------- */
+
+static struct {
+	int saved;
+	FILE *tmp;
+} rx_err = {-1, NULL};
+
+static void rx_stderr_begin(void)
+{
+	fflush(stderr);
+	rx_err.tmp = tmpfile();
+	assert_non_null(rx_err.tmp);
+	rx_err.saved = dup(2);
+	assert_true(rx_err.saved >= 0);
+	assert_true(dup2(fileno(rx_err.tmp), 2) == 2);
+}
+
+/* Restore stderr; fail, showing it, if anything was written to it. */
+static void rx_stderr_end_empty(void)
+{
+	char buf[2048];
+	size_t len;
+
+	fflush(stderr);
+	assert_true(dup2(rx_err.saved, 2) == 2);
+	close(rx_err.saved);
+	rewind(rx_err.tmp);
+	len = fread(buf, 1, sizeof(buf) - 1, rx_err.tmp);
+	buf[len] = '\0';
+	fclose(rx_err.tmp);
+	rx_err.tmp = NULL;
+	if (len > 0)
+		fail_msg("stderr received: %s", buf);
+}
+
+/* ---- this domain's grant table, read independently of the handler ---- */
+
+static unsigned int rx_refs_in_use(void)
+{
+	unsigned int i, n = 0, entries;
+	int num = 0;
+	void *t;
+
+	if (rx.version == 2)
+		t = xc_gnttab_map_table_v2(rx.xch, DOMID_SELF, &num);
+	else
+		t = xc_gnttab_map_table_v1(rx.xch, DOMID_SELF, &num);
+	assert_non_null(t);
+	/* num counts 8-byte v1 entries whatever the version. */
+	entries = rx.version == 2 ? (unsigned int)num / 2 : (unsigned int)num;
+	for (i = 0; i < entries; i++) {
+		uint16_t flags = rx.version == 2
+					 ? ((grant_entry_v2_t *)t)[i].hdr.flags
+					 : ((grant_entry_v1_t *)t)[i].flags;
+
+		n += (flags & GTF_type_mask) != GTF_invalid;
+	}
+	munmap(t, (size_t)num * sizeof(grant_entry_v1_t));
+	return n;
+}
+
+/*
+ * gntalloc frees a grant when the last local mapping goes, unless the peer
+ * still maps it; such grants are swept at the next gntalloc call.  One
+ * share and unshare of a page triggers that sweep.
+ */
+static void rx_gntalloc_sweep(void)
+{
+	uint32_t ref;
+	void *p = xengntshr_share_pages(rx.gs, RX_SELF, 1, &ref, 1);
+
+	assert_non_null(p);
+	assert_int_equal(xengntshr_unshare(rx.gs, p, 1), 0);
+}
+
+static void rx_case_begin(void)
+{
+	rx_log.n = 0;
+	rx.baseline = rx_refs_in_use();
+}
+
+/*
+ * Every grant taken since rx_case_begin() is back.  A grant its peer still
+ * mapped is released by Linux later, on a timer (gnttab's deferred list):
+ * wait for it, up to ten seconds.
+ */
+static void rx_assert_no_grants(void)
+{
+	unsigned int now, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		rx_gntalloc_sweep();
+		now = rx_refs_in_use();
+		if (now == rx.baseline)
+			return;
+		usleep(100000);
+	}
+	fail_msg("%u grant entries in use, %u before", now, rx.baseline);
+}
+
+/* ---- pools ---------------------------------------------------------- */
+
+static struct xp_mempool *rx_create(unsigned int n, size_t elt,
+				    const char *args)
+{
+	return xp_mempool_create_ex(RX_POOL, n, elt, 0, 0, NULL, NULL, 0,
+				    XP_XEN_HANDLER, args);
+}
+
+static struct xp_mempool *rx_create_ok(unsigned int n, size_t elt,
+				       const char *args)
+{
+	struct xp_mempool *mp;
+
+	errno = 0;
+	mp = rx_create(n, elt, args);
+	if (mp == NULL) {
+		rx_log_print();
+		fail_msg("create %u x %zu '%s': %s", n, elt, args,
+			 strerror(errno));
+	}
+	assert_string_equal(xp_mempool_handler_name(mp), XP_XEN_HANDLER);
+	return mp;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorted, duplicates dropped; returns the new count. */
+static unsigned int u64_unique(uint64_t *v, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+/* One byte written through the pool, and where the handler says it is. */
+struct rx_probe {
+	uint8_t *va;
+	uint8_t val;
+	uint64_t bus;
+};
+
+struct rx_probes {
+	struct rx_probe *p;
+	unsigned int n, max;
+};
+
+static void rx_probe_add(struct rx_probes *ps, struct xp_mempool *mp,
+			 uint8_t *va, uint64_t *rng)
+{
+	struct rx_probe *p;
+
+	if (ps->n == ps->max) {
+		ps->max = ps->max ? 2 * ps->max : 1024;
+		ps->p = realloc(ps->p, ps->max * sizeof(*ps->p));
+		assert_non_null(ps->p);
+	}
+	p = &ps->p[ps->n++];
+	p->va = va;
+	p->val = (uint8_t)(tu_xorshift64(rng) | 1);
+	p->bus = xp_mempool_virt2phy(mp, va);
+	assert_true(p->bus != XP_BAD_PHYS);
+	/* The offset in the page is the address's. */
+	assert_int_equal(p->bus & (RX_PAGE - 1),
+			 (uintptr_t)va & (RX_PAGE - 1));
+	*va = p->val;
+}
+
+/*
+ * Every object of @mp: its first and last byte, one in the middle and the
+ * two bytes on each side of every page boundary inside it get a value;
+ * an object that spans pages must be contiguous in bus addresses.
+ */
+static void rx_probe_objects(struct xp_mempool *mp, struct rx_probes *ps)
+{
+	uint64_t rng = 0x9e3779b97f4a7c15ull ^ mp->elt_size;
+	struct tu_objset s;
+	unsigned int i;
+
+	tu_objset_init(&s, mp);
+	for (i = 0; i < s.n; i++) {
+		uint8_t *o = s.objs[i];
+		uintptr_t b, end = (uintptr_t)o + mp->elt_size;
+
+		rx_probe_add(ps, mp, o, &rng);
+		rx_probe_add(ps, mp, o + mp->elt_size / 2, &rng);
+		rx_probe_add(ps, mp, o + mp->elt_size - 1, &rng);
+		for (b = ((uintptr_t)o | (RX_PAGE - 1)) + 1; b < end;
+		     b += RX_PAGE) {
+			uint64_t lo = xp_mempool_virt2phy(mp, (void *)(b - 1));
+
+			rx_probe_add(ps, mp, (uint8_t *)b - 1, &rng);
+			rx_probe_add(ps, mp, (uint8_t *)b, &rng);
+			if (xp_mempool_virt2phy(mp, (void *)b) != lo + 1)
+				fail_msg("object %p (%zu bytes) crosses a "
+					 "discontinuity at %p: %#llx then "
+					 "%#llx",
+					 (void *)o, mp->elt_size, (void *)b,
+					 (unsigned long long)lo,
+					 (unsigned long long)
+						 xp_mempool_virt2phy(
+							 mp, (void *)b));
+		}
+	}
+	tu_objset_fini(&s);
+}
+
+/* Bytes of @ps read back through @map, page k of which is @keys[k]. */
+static void rx_probe_compare(const struct rx_probes *ps, const uint8_t *map,
+			     const uint64_t *keys, unsigned int nkeys,
+			     uint64_t (*key_of)(uint64_t bus))
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < ps->n; i++) {
+		uint64_t key = key_of(ps->p[i].bus);
+		const uint64_t *k = bsearch(&key, keys, nkeys, sizeof(*keys),
+					    u64_cmp);
+		uint8_t got;
+
+		assert_non_null(k);
+		got = map[(size_t)(k - keys) * RX_PAGE +
+			  (ps->p[i].bus & (RX_PAGE - 1))];
+		if (got != ps->p[i].val && bad++ < 8)
+			print_error("%p: wrote %#x, bus %#llx holds %#x\n",
+				    (void *)ps->p[i].va, ps->p[i].val,
+				    (unsigned long long)ps->p[i].bus, got);
+	}
+	if (bad > 0)
+		fail_msg("%u of %u bytes are not at their bus address", bad,
+			 ps->n);
+}
+
+static uint64_t frame_of_bus(uint64_t bus)
+{
+	return bus >> 12;
+}
+
+static uint64_t ref_of_bus(uint64_t bus)
+{
+	return (bus & ~XP_XEN_GREF_DMA_BIT) >> 12;
+}
+
+/* Machine frames: map each under DOMID_SELF, as a device would reach it. */
+static void rx_check_frames(const struct rx_probes *ps)
+{
+	uint64_t *keys = malloc(ps->n * sizeof(*keys));
+	xen_pfn_t *pfns;
+	unsigned int i, n;
+	uint8_t *map;
+	int *err;
+
+	assert_non_null(keys);
+	for (i = 0; i < ps->n; i++) {
+		assert_true((ps->p[i].bus & XP_XEN_GREF_DMA_BIT) == 0);
+		keys[i] = frame_of_bus(ps->p[i].bus);
+	}
+	n = u64_unique(keys, ps->n);
+	pfns = calloc(n, sizeof(*pfns));
+	err = calloc(n, sizeof(*err));
+	assert_non_null(pfns);
+	assert_non_null(err);
+	for (i = 0; i < n; i++)
+		pfns[i] = (xen_pfn_t)keys[i];
+	map = xenforeignmemory_map(rx.fm, DOMID_SELF, PROT_READ, n, pfns, err);
+	assert_non_null(map);
+	for (i = 0; i < n; i++)
+		if (err[i] != 0)
+			fail_msg("frame %#llx cannot be mapped: %s",
+				 (unsigned long long)keys[i],
+				 strerror(-err[i]));
+	rx_probe_compare(ps, map, keys, n, frame_of_bus);
+	assert_int_equal(xenforeignmemory_unmap(rx.fm, map, n), 0);
+	free(pfns);
+	free(err);
+	free(keys);
+}
+
+/* Grant-DMA addresses name grant refs of @granter: map them through
+ * gntdev (this test is their grantee) and read the bytes there. */
+static void rx_check_grefs(const struct rx_probes *ps, uint32_t granter)
+{
+	uint64_t *keys = malloc(ps->n * sizeof(*keys));
+	unsigned int i, n;
+	uint32_t *refs;
+	uint8_t *map;
+
+	assert_non_null(keys);
+	for (i = 0; i < ps->n; i++) {
+		assert_true((ps->p[i].bus & XP_XEN_GREF_DMA_BIT) != 0);
+		keys[i] = ref_of_bus(ps->p[i].bus);
+	}
+	n = u64_unique(keys, ps->n);
+	refs = calloc(n, sizeof(*refs));
+	assert_non_null(refs);
+	for (i = 0; i < n; i++)
+		refs[i] = (uint32_t)keys[i];
+	map = xengnttab_map_domain_grant_refs(rx.gt, n, granter, refs,
+					      PROT_READ);
+	if (map == NULL)
+		fail_msg("cannot map %u refs of domain %u: %s", n, granter,
+			 strerror(errno));
+	rx_probe_compare(ps, map, keys, n, ref_of_bus);
+	assert_int_equal(xengnttab_unmap(rx.gt, map, n), 0);
+	free(refs);
+	free(keys);
+}
+
+/*
+ * Every byte class of every object is at the bus address the handler
+ * gives; chunks as recorded are at their own bus addresses too.
+ */
+static void rx_check_pool(struct xp_mempool *mp, int gref, uint32_t granter)
+{
+	struct rx_probes ps = {0};
+	struct tu_chunk_list *chunks = tu_chunks_of(mp);
+	struct xp_xen_pool_info info;
+	unsigned int i;
+
+	assert_int_equal(xp_xen_pool_info(mp, &info), 0);
+	if (info.gref_frames != gref) {
+		rx_log_print();
+		fail_msg("bus addresses from %s, expected %s",
+			 info.gref_frames ? "grant refs" : "the grant table",
+			 gref ? "grant refs" : "the grant table");
+	}
+	for (i = 0; i < chunks->n; i++)
+		assert_true(chunks->c[i].phys ==
+			    xp_mempool_virt2phy(mp, chunks->c[i].va));
+	free(chunks);
+	rx_probe_objects(mp, &ps);
+	if (gref)
+		rx_check_grefs(&ps, granter);
+	else
+		rx_check_frames(&ps);
+	free(ps.p);
+}
+
+/* ---- dom0 checks ---------------------------------------------------- */
+
+static const size_t rx_sizes[] = {64, 2048, 4096, 6000, 9000};
+
+/* Objects of @elt filling about @pages pages. */
+static unsigned int rx_count(size_t elt, unsigned int pages)
+{
+	return (unsigned int)((size_t)pages * RX_PAGE / (elt + 64));
+}
+
+/* Finding 1: dom0's share-mode pools have machine frames. */
+static void test_share_frames(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rx_sizes); i++) {
+		struct xp_mempool *mp;
+
+		rx_case_begin();
+		rx_stderr_begin();
+		mp = rx_create_ok(rx_count(rx_sizes[i], 160), rx_sizes[i],
+				  "peer=0");
+		rx_stderr_end_empty();
+		rx_check_pool(mp, 0, RX_SELF);
+		xp_mempool_free(mp);
+		rx_assert_no_grants();
+	}
+}
+
+/* frames=gref: grant-DMA addresses name the right refs. */
+static void test_share_gref(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rx_sizes); i++) {
+		struct xp_mempool *mp;
+
+		rx_case_begin();
+		mp = rx_create_ok(rx_count(rx_sizes[i], 160), rx_sizes[i],
+				  "peer=0,frames=gref");
+		rx_check_pool(mp, 1, RX_SELF);
+		xp_mempool_free(mp);
+		rx_assert_no_grants();
+	}
+}
+
+/* Share @n pages with ourselves; the refs into @refs, their list into
+ * @list. */
+static void *rx_guest_share(unsigned int n, int writable, uint32_t *refs,
+			    char *list, size_t len)
+{
+	void *p = xengntshr_share_pages(rx.gs, RX_SELF, (int)n, refs,
+					writable);
+	size_t used = 0;
+	unsigned int i;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++) {
+		int k = snprintf(list + used, len - used, "%s%u", i ? ":" : "",
+				 refs[i]);
+
+		assert_true(k > 0 && (size_t)k < len - used);
+		used += (size_t)k;
+	}
+	return p;
+}
+
+/* Map mode: a "guest" (this domain) granted pages; the pool maps them. */
+static void test_map_mode(void **state)
+{
+	static const char *const modes[] = {"", ",frames=grant-table"};
+	uint32_t refs[64];
+	char list[64 * 8], args[64 * 8 + 64];
+	unsigned int m;
+
+	(void)state;
+	for (m = 0; m < 2; m++) {
+		struct xp_mempool *mp;
+		void *guest;
+
+		rx_case_begin();
+		guest = rx_guest_share(64, 1, refs, list, sizeof(list));
+		snprintf(args, sizeof(args), "map=%u,refs=%s%s", RX_SELF, list,
+			 modes[m]);
+		rx_stderr_begin();
+		mp = rx_create_ok(64 * 2, 2000, args);
+		rx_stderr_end_empty();
+		rx_check_pool(mp, m == 0, RX_SELF);
+		xp_mempool_free(mp);
+		assert_int_equal(xengntshr_unshare(rx.gs, guest, 64), 0);
+		rx_assert_no_grants();
+	}
+}
+
+/* A write through the pool's mapping: 0, or the signal that stopped it. */
+static int rx_try_write(volatile uint8_t *p)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka's handler would report the fault as a failed test
+		 * and carry on with the suite, in the child. */
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		*p = 0x5a;
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void test_readonly(void **state)
+{
+	uint32_t refs[8], ref;
+	char list[64], args[128];
+	struct xp_mempool *mp;
+	uint8_t *guest;
+	void *objs[1], *m;
+
+	(void)state;
+	/* Share mode, writable=0: this process writes, the peer cannot. */
+	rx_case_begin();
+	mp = rx_create_ok(16, 1000, "peer=0,writable=0");
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 1), 0);
+	memset(objs[0], 0x11, 1000);
+	assert_int_equal(xp_xen_pool_grefs(mp, &ref, 1), 4);
+	errno = 0;
+	m = xengnttab_map_domain_grant_refs(rx.gt, 1, RX_SELF, &ref,
+					    PROT_READ | PROT_WRITE);
+	assert_null(m);
+	/* Real Linux gntdev: every refused map is EINVAL (the shim too). */
+	assert_int_equal(errno, EINVAL);
+	m = xengnttab_map_domain_grant_refs(rx.gt, 1, RX_SELF, &ref,
+					    PROT_READ);
+	assert_non_null(m);
+	assert_int_equal(xengnttab_unmap(rx.gt, m, 1), 0);
+	xp_mempool_put_bulk(mp, objs, 1);
+	xp_mempool_free(mp);
+	rx_assert_no_grants();
+
+	/* Map mode, writable=0: our mapping is read-only. */
+	rx_case_begin();
+	guest = rx_guest_share(8, 1, refs, list, sizeof(list));
+	memset(guest, 0x77, 8 * RX_PAGE);
+	snprintf(args, sizeof(args), "map=%u,refs=%s,writable=0", RX_SELF,
+		 list);
+	mp = rx_create_ok(8, 4000, args);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 1), 0);
+	assert_int_equal(*(volatile uint8_t *)objs[0], 0x77);
+	assert_int_equal(rx_try_write(objs[0]), SIGSEGV);
+	xp_mempool_put_bulk(mp, objs, 1);
+	xp_mempool_free(mp);
+	assert_int_equal(xengntshr_unshare(rx.gs, guest, 8), 0);
+	rx_assert_no_grants();
+}
+
+static int rx_read_limit(void)
+{
+	FILE *f = fopen(RX_LIMIT_FILE, "r");
+	int v = -1;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &v), 1);
+	fclose(f);
+	return v;
+}
+
+static void rx_write_limit(int v)
+{
+	FILE *f = fopen(RX_LIMIT_FILE, "w");
+
+	assert_non_null(f);
+	assert_true(fprintf(f, "%d\n", v) > 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Finding 4 and the gntalloc limit: ENOSPC, a message naming the limit,
+ * nothing granted, nothing on stderr. */
+static void test_gntalloc_limit(void **state)
+{
+	int limit = rx_read_limit();
+	struct xp_mempool *mp;
+
+	(void)state;
+	rx_case_begin();
+	rx_write_limit(48);
+	rx_stderr_begin();
+	errno = 0;
+	mp = rx_create(rx_count(2048, 200), 2048, "peer=0");
+	rx_stderr_end_empty();
+	rx_write_limit(limit);
+	assert_null(mp);
+	assert_int_equal(errno, ENOSPC);
+	if (rx_log_count(XP_LOG_ERR, RX_LIMIT_FILE, "48 pages") != 1) {
+		rx_log_print();
+		fail_msg("no message names the gntalloc limit");
+	}
+	/* libxengnttab's own words arrived, at debug level. */
+	assert_true(rx_log_count(XP_LOG_DEBUG, "gntshr", "ioctl failed") > 0);
+	assert_int_equal(rx_log_count(XP_LOG_NOTICE, "gntshr", NULL), 0);
+	assert_null(xp_mempool_lookup(RX_POOL));
+	rx_assert_no_grants();
+}
+
+/* A refused mapping: the library's message goes to xp_log, as an error. */
+static void test_map_errors(void **state)
+{
+	uint32_t bad = 60000;
+	char args[64];
+
+	(void)state;
+	rx_case_begin();
+	snprintf(args, sizeof(args), "map=%u,refs=%u", RX_SELF, bad);
+	rx_stderr_begin();
+	errno = 0;
+	assert_null(rx_create(1, 64, args));
+	rx_stderr_end_empty();
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rx_log_count(XP_LOG_ERR, "gnttab", "mmap failed"), 1);
+	rx_assert_no_grants();
+}
+
+/* ---- the hostile peer, for real ------------------------------------- */
+
+struct rx_hostile {
+	struct xp_mempool *mp;
+	uint8_t *peer;        /* the peer's writable view of every page */
+	unsigned int pages;
+	atomic_int stop;
+	unsigned long passes;
+	unsigned long rounds[2];
+};
+
+static void *rx_scribbler(void *arg)
+{
+	struct rx_hostile *h = arg;
+	uint64_t rng = 12345;
+
+	while (!atomic_load(&h->stop)) {
+		uint64_t *w = (uint64_t *)(void *)h->peer;
+		size_t i, n = (size_t)h->pages * RX_PAGE / sizeof(*w);
+
+		for (i = 0; i < n; i++)
+			w[i] = tu_xorshift64(&rng);
+		h->passes++;
+	}
+	return NULL;
+}
+
+struct rx_worker {
+	struct rx_hostile *h;
+	unsigned int id;
+};
+
+static void *rx_traffic(void *arg)
+{
+	struct rx_worker *w = arg;
+	struct rx_hostile *h = w->h;
+	uint32_t rng = 7 + w->id;
+	void *objs[32];
+	unsigned long r;
+
+	for (r = 0; !atomic_load(&h->stop); r++) {
+		unsigned int n = 1 + tu_xorshift32(&rng) % 32, i;
+
+		if (xp_mempool_get_bulk(h->mp, objs, n) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			memset(objs[i], (int)r, 64);
+		xp_mempool_put_bulk(h->mp, objs, n);
+	}
+	h->rounds[w->id] = r;
+	return NULL;
+}
+
+static void test_hostile_peer(void **state)
+{
+	struct rx_hostile h = {0};
+	struct rx_worker w[2] = {{&h, 0}, {&h, 1}};
+	pthread_t scrib, t[2];
+	uint64_t *before;
+	uint32_t *refs;
+	struct tu_objset s;
+	unsigned int i;
+	int n;
+
+	(void)state;
+	rx_case_begin();
+	h.mp = xp_mempool_create_ex(RX_POOL, 512, 2048, 32, 0, NULL, NULL, 0,
+				    XP_XEN_HANDLER, "peer=0");
+	assert_non_null(h.mp);
+	n = xp_xen_pool_grefs(h.mp, NULL, 0);
+	assert_true(n > 0);
+	h.pages = (unsigned int)n;
+	refs = calloc(h.pages, sizeof(*refs));
+	assert_non_null(refs);
+	assert_int_equal(xp_xen_pool_grefs(h.mp, refs, h.pages), n);
+	h.peer = xengnttab_map_domain_grant_refs(rx.gt, h.pages, RX_SELF,
+						 refs, PROT_READ | PROT_WRITE);
+	assert_non_null(h.peer);
+	tu_objset_init(&s, h.mp);
+	before = calloc(s.n, sizeof(*before));
+	assert_non_null(before);
+	for (i = 0; i < s.n; i++)
+		before[i] = xp_mempool_virt2phy(h.mp, s.objs[i]);
+	assert_int_equal(pthread_create(&scrib, NULL, rx_scribbler, &h), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, rx_traffic, &w[i]),
+				 0);
+	sleep(3);
+	atomic_store(&h.stop, 1);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(scrib, NULL);
+	print_message("hostile peer: %lu passes over %u pages, %lu + %lu "
+		      "rounds of traffic\n",
+		      h.passes, h.pages, h.rounds[0], h.rounds[1]);
+	assert_true(h.passes > 0);
+	assert_true(h.rounds[0] > 0 && h.rounds[1] > 0);
+	assert_int_equal(xp_mempool_audit(h.mp), 0);
+	tu_check_all_free(h.mp);
+	for (i = 0; i < s.n; i++)
+		assert_true(xp_mempool_virt2phy(h.mp, s.objs[i]) == before[i]);
+	tu_objset_fini(&s);
+	free(before);
+	assert_int_equal(xengnttab_unmap(rx.gt, h.peer, h.pages), 0);
+	xp_mempool_free(h.mp);
+	free(refs);
+	rx_assert_no_grants();
+}
+
+/*
+ * Freed while the peer still maps some pages: those grants stay until the
+ * peer lets go, then Linux releases them (on a timer, about ten a second:
+ * gnttab's deferred list), and every other grant goes at once.
+ */
+static void test_peer_outlives_pool(void **state)
+{
+	struct xp_mempool *mp;
+	uint32_t refs[64];
+	void *peer;
+	int n;
+
+	(void)state;
+	rx_case_begin();
+	mp = rx_create_ok(60, 4000, "peer=0");
+	n = xp_xen_pool_grefs(mp, refs, 64);
+	assert_true(n > 4 && n <= 64);
+	peer = xengnttab_map_domain_grant_refs(rx.gt, 4, RX_SELF, refs,
+					       PROT_READ | PROT_WRITE);
+	assert_non_null(peer);
+	xp_mempool_free(mp);
+	rx_gntalloc_sweep();
+	assert_int_equal(rx_refs_in_use(), rx.baseline + 4);
+	assert_int_equal(xengnttab_unmap(rx.gt, peer, 4), 0);
+	rx_assert_no_grants();
+}
+
+/* ---- packet buffers ------------------------------------------------- */
+
+static void test_mbuf(void **state)
+{
+	struct xp_mbuf *m[32];
+	struct rx_probes ps = {0};
+	struct xp_mempool *mp;
+	uint64_t rng = 99;
+	unsigned int i;
+
+	(void)state;
+	rx_case_begin();
+	mp = xp_pktmbuf_pool_create_ex("rx_mbuf", 255, 32, 0, 2048,
+				       XP_XEN_HANDLER, "peer=0");
+	assert_non_null(mp);
+	assert_int_equal(xp_pktmbuf_alloc_bulk(mp, m, 32), 0);
+	for (i = 0; i < 32; i++) {
+		uint8_t *d = (uint8_t *)xp_pktmbuf_append(m[i], 1500);
+		struct rx_probe *p;
+
+		assert_non_null(d);
+		rx_probe_add(&ps, tu_mbuf_priv(mp)->room_pool, d, &rng);
+		rx_probe_add(&ps, tu_mbuf_priv(mp)->room_pool, d + 1499, &rng);
+		/* The mbuf's own bus address of its data is the pool's. */
+		p = &ps.p[ps.n - 2];
+		assert_true(xp_pktmbuf_mtophys(m[i]) == p->bus);
+	}
+	rx_check_frames(&ps);
+	free(ps.p);
+	xp_pktmbuf_free_bulk(m, 32);
+	tu_mbuf_pool_check(mp);
+	xp_mempool_free(mp);
+	rx_assert_no_grants();
+}
+
+/* ---- jumbo objects -------------------------------------------------- */
+
+/* Pools of 9000-byte objects, the size of a jumbo frame's buffer. */
+static void test_jumbo(void **state)
+{
+	static const unsigned int counts[] = {16, 32, 64, 128};
+	struct xp_mempool *mp;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		rx_case_begin();
+		mp = rx_create_ok(counts[i], 9000, "peer=0");
+		rx_check_pool(mp, 0, RX_SELF);
+		xp_mempool_free(mp);
+		rx_assert_no_grants();
+		rx_case_begin();
+		mp = rx_create_ok(counts[i], 9000, "peer=0,frames=gref");
+		rx_check_pool(mp, 1, RX_SELF);
+		xp_mempool_free(mp);
+		rx_assert_no_grants();
+	}
+	/* A batch smaller than an object's pages still works. */
+	rx_case_begin();
+	mp = rx_create_ok(16, 9000, "peer=0,batch=1");
+	rx_check_pool(mp, 0, RX_SELF);
+	xp_mempool_free(mp);
+	rx_assert_no_grants();
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+static int rx_setup(void **state)
+{
+	(void)state;
+	rx.xch = xc_interface_open(NULL, NULL, 0);
+	rx.fm = xenforeignmemory_open(NULL, 0);
+	rx.gt = xengnttab_open(NULL, 0);
+	rx.gs = xengntshr_open(NULL, 0);
+	if (rx.xch == NULL || rx.fm == NULL || rx.gt == NULL ||
+	    rx.gs == NULL) {
+		fprintf(stderr, "rx_dom0: cannot open the Xen libraries\n");
+		return -1;
+	}
+	rx.version = xc_gnttab_get_version(rx.xch, DOMID_SELF);
+	if (rx.version != 1 && rx.version != 2)
+		return -1;
+	xp_log_set_level(XP_LOG_DEBUG);
+	xp_log_set_callback(rx_log_cb, NULL);
+	return 0;
+}
+
+/* After a failed test: free what it left, so that the next starts clean
+ * (grants of a test's own shares go with the process). */
+static int rx_test_teardown(void **state)
+{
+	(void)state;
+	xp_mempool_free(xp_mempool_lookup(RX_POOL));
+	xp_mempool_free(xp_mempool_lookup("rx_mbuf"));
+	return 0;
+}
+
+static int rx_teardown(void **state)
+{
+	(void)state;
+	xengntshr_close(rx.gs);
+	xengnttab_close(rx.gt);
+	xenforeignmemory_close(rx.fm);
+	xc_interface_close(rx.xch);
+	return 0;
+}
+
+static int run_dom0(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_share_frames, rx_test_teardown),
+		cmocka_unit_test_teardown(test_share_gref, rx_test_teardown),
+		cmocka_unit_test_teardown(test_map_mode, rx_test_teardown),
+		cmocka_unit_test_teardown(test_readonly, rx_test_teardown),
+		cmocka_unit_test_teardown(test_gntalloc_limit, rx_test_teardown),
+		cmocka_unit_test_teardown(test_map_errors, rx_test_teardown),
+		cmocka_unit_test_teardown(test_mbuf, rx_test_teardown),
+		cmocka_unit_test_teardown(test_jumbo, rx_test_teardown),
+		cmocka_unit_test_teardown(test_hostile_peer, rx_test_teardown),
+		cmocka_unit_test_teardown(test_peer_outlives_pool,
+					  rx_test_teardown),
+	};
+
+	return cmocka_run_group_tests_name("realxen_dom0", tests, rx_setup,
+					   rx_teardown);
+}
+
+/* ---- Xen absent: the modules are not loaded yet --------------------- */
+
+static void test_fallback(void **state)
+{
+	struct xp_mempool *mp;
+	void *objs[8];
+
+	(void)state;
+	rx_log.n = 0;
+	rx_stderr_begin();
+	mp = xp_mempool_create_ex(RX_POOL, 100, 2048, 0, 0, NULL, NULL, 0,
+				  XP_XEN_HANDLER, "peer=0");
+	rx_stderr_end_empty();
+	assert_non_null(mp);
+	assert_string_not_equal(xp_mempool_handler_name(mp), XP_XEN_HANDLER);
+	assert_int_equal(rx_log_count(XP_LOG_NOTICE, "xengntshr_open", NULL),
+			 1);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 8), 0);
+	memset(objs[7], 1, 2048);
+	xp_mempool_put_bulk(mp, objs, 8);
+	assert_int_equal(xp_mempool_audit(mp), 0);
+	xp_mempool_free(mp);
+	/* A backend that asked for a guest's pages is refused. */
+	errno = 0;
+	assert_null(rx_create(1, 64, "map=1,refs=8"));
+	assert_int_equal(errno, ENODEV);
+}
+
+static int run_noxen(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fallback),
+	};
+
+	xp_log_set_level(XP_LOG_DEBUG);
+	xp_log_set_callback(rx_log_cb, NULL);
+	return cmocka_run_group_tests_name("realxen_noxen", tests, NULL, NULL);
+}
+
+/* ---- measurement and helper modes ----------------------------------- */
+
+static int run_jumbo(unsigned int max)
+{
+	unsigned int n, k, ok;
+
+	xp_log_set_level(XP_LOG_ERR);
+	for (n = 8; n <= max; n += n < 64 ? 8 : n < 256 ? 32 : 64) {
+		unsigned int pages = 0;
+
+		for (k = ok = 0; k < 10; k++) {
+			struct xp_mempool *mp = rx_create(n, 9000, "peer=0");
+			struct xp_xen_pool_info info;
+
+			if (mp == NULL)
+				continue;
+			ok++;
+			if (xp_xen_pool_info(mp, &info) == 0 &&
+			    info.pages > pages)
+				pages = info.pages;
+			xp_mempool_free(mp);
+		}
+		printf("RX-DATA jumbo n=%u ok=%u/10 pages=%u\n", n, ok, pages);
+		fflush(stdout);
+		if (ok == 0)
+			break;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t rx_done;
+
+static void rx_on_term(int sig)
+{
+	(void)sig;
+	rx_done = 1;
+}
+
+static int run_grant(unsigned int n, const char *file)
+{
+	uint32_t *refs = calloc(n, sizeof(*refs));
+	char *list = malloc((size_t)n * 12 + 2);
+	xengntshr_handle *gs = xengntshr_open(NULL, 0);
+	void *p;
+	FILE *f;
+
+	if (refs == NULL || list == NULL || gs == NULL)
+		return 1;
+	rx.gs = gs;
+	p = rx_guest_share(n, 1, refs, list, (size_t)n * 12 + 2);
+	memset(p, 0x42, (size_t)n * RX_PAGE);
+	f = fopen(file, "w");
+	if (f == NULL || fprintf(f, "%s\n", list) < 0 || fclose(f) != 0)
+		return 1;
+	signal(SIGTERM, rx_on_term);
+	while (!rx_done)
+		pause();
+	xengntshr_unshare(gs, p, n);
+	xengntshr_close(gs);
+	free(refs);
+	free(list);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "dom0") == 0)
+		return run_dom0();
+	if (argc == 2 && strcmp(argv[1], "noxen") == 0)
+		return run_noxen();
+	if (argc == 3 && strcmp(argv[1], "jumbo") == 0)
+		return run_jumbo((unsigned int)strtoul(argv[2], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "grant") == 0)
+		return run_grant((unsigned int)strtoul(argv[2], NULL, 10),
+				 argv[3]);
+	fprintf(stderr, "usage: %s dom0 | noxen | jumbo MAX | grant N FILE\n",
+		argv[0]);
+	return 2;
+}
