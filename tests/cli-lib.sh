@@ -34,3 +34,11 @@ check() {
 has() {
 	grep -Eq -e "$1" "$out"
 }
+
+# succeeds REGEX...: exit status 0 and every REGEX found on stdout.
+succeeds() {
+	[ "$status" -eq 0 ] || return 1
+	for re in "$@"; do
+		has "$re" || return 1
+	done
+}

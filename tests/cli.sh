@@ -12,14 +12,6 @@ RING_HANDLERS="ring_mp_mc ring_sp_sc ring_mp_sc ring_sp_mc"
 # shellcheck source=tests/cli-lib.sh
 . "${top_srcdir:-.}/tests/cli-lib.sh"
 
-# succeeds REGEX...: exit status 0 and every REGEX found on stdout.
-succeeds() {
-	[ "$status" -eq 0 ] || return 1
-	for re in "$@"; do
-		has "$re" || return 1
-	done
-}
-
 # How a usage error must look: status 2, a message, nothing on stdout.
 usage_error() {
 	[ "$status" -eq 2 ] && [ -s "$err" ] && [ ! -s "$out" ]

@@ -13,15 +13,15 @@ XENPOOL=$top_builddir/tools/xenpool
 # shellcheck source=tests/cli-lib.sh
 . "${top_srcdir:-.}/tests/cli-lib.sh"
 
-# demo_ok HANDLER: the pool was served by HANDLER, the workload moved
-# objects, every object came back and the audit found nothing.
+# demo_ok HANDLER [REGEX...]: the pool was served by HANDLER, the workload
+# moved objects, every object came back, the audit found nothing and every
+# REGEX is on stdout.
 demo_ok() {
-	[ "$status" -eq 0 ] &&
-		has "^handler +$1\$" &&
-		has '^throughput +[0-9]+\.[0-9]+ Mops/s total' &&
-		! has '^throughput +0\.00 ' &&
-		has '^in use +0$' &&
-		has '^audit +clean$'
+	h=$1
+	shift
+	succeeds "^handler +$h\$" '^throughput +[0-9]+\.[0-9]+ Mops/s total' \
+		'^in use +0$' '^audit +clean$' "$@" &&
+		! has '^throughput +0\.00 '
 }
 
 # fallback_ok WHY: served by ring_mp_mc, and one line on stderr says that
@@ -78,19 +78,19 @@ check "demo on xen_dom0 in debug mode, frames=gref" demo_ok xen_dom0
 
 # --- mbuf on the shim --------------------------------------------------
 
-# mbuf_ok ROOMS_HANDLER: rooms on that handler, headers split from them (in
-# private memory, on the built-in ring), packets moved, every chain passed
-# the check, every mbuf came back and the audit found nothing.
+# mbuf_ok ROOMS_HANDLER [REGEX...]: rooms on that handler, headers split
+# from them (in private memory, on the built-in ring), packets moved, every
+# chain passed the check, every mbuf came back, the audit found nothing and
+# every REGEX is on stdout.
 mbuf_ok() {
-	[ "$status" -eq 0 ] &&
-		has "^handler +$1\$" &&
-		has '^headers +split: private memory \(ring_mp_mc\), rooms ' &&
-		has "^headers .* \\($1\\)\$" &&
-		has '^rate +[0-9]+\.[0-9]+ Mpps$' &&
-		! has '^rate +0\.00 ' &&
-		has '^checks +[1-9][0-9]*, 0 bad$' &&
-		has '^in use +0$' &&
-		has '^audit +clean$'
+	h=$1
+	shift
+	succeeds "^handler +$h\$" \
+		'^headers +split: private memory \(ring_mp_mc\), rooms ' \
+		"^headers .* \\($h\\)\$" '^rate +[0-9]+\.[0-9]+ Mpps$' \
+		'^checks +[1-9][0-9]*, 0 bad$' '^in use +0$' '^audit +clean$' \
+		"$@" &&
+		! has '^rate +0\.00 '
 }
 
 # Xen absent: the rooms' pool fell back to ring_mp_mc, and one line said
