@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=sh
 #
 # Shared by the CLI test scripts (sourced, not run): a temporary directory,
 # run/check helpers and the pass/fail counters they print at the end.
