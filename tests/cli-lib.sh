@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=sh
 #
 # Shared by the CLI test scripts (sourced, not run): a temporary directory,
 # run/check helpers and the pass/fail counters they print at the end.
@@ -33,4 +34,12 @@ check() {
 
 has() {
 	grep -Eq -e "$1" "$out"
+}
+
+# succeeds REGEX...: exit status 0 and every REGEX found on stdout.
+succeeds() {
+	[ "$status" -eq 0 ] || return 1
+	for re in "$@"; do
+		has "$re" || return 1
+	done
 }

@@ -12,14 +12,6 @@ RING_HANDLERS="ring_mp_mc ring_sp_sc ring_mp_sc ring_sp_mc"
 # shellcheck source=tests/cli-lib.sh
 . "${top_srcdir:-.}/tests/cli-lib.sh"
 
-# succeeds REGEX...: exit status 0 and every REGEX found on stdout.
-succeeds() {
-	[ "$status" -eq 0 ] || return 1
-	for re in "$@"; do
-		has "$re" || return 1
-	done
-}
-
 # How a usage error must look: status 2, a message, nothing on stdout.
 usage_error() {
 	[ "$status" -eq 2 ] && [ -s "$err" ] && [ ! -s "$out" ]
@@ -31,25 +23,26 @@ runtime_error() {
 }
 
 # demo_ok HANDLER [REGEX...]: a demo run that worked: the pool was served by
-# HANDLER, the workload moved objects, every object came back and the audit
-# found nothing.
+# HANDLER (private memory, which the workers write), the workload moved
+# objects, every object came back and the audit found nothing.
 demo_ok() {
 	h=$1
 	shift
-	succeeds "^handler +$h\$" \
+	succeeds "^handler +$h\$" '^access +read-write$' \
 		'^throughput +[0-9]+\.[0-9]+ Mops/s total, [0-9.]+ Mops/s per thread$' \
 		'^in use +0$' '^audit +clean$' "$@" &&
 		! has '^throughput +0\.00 ' &&
 		! has '^  thread [0-9]+ +0\.00 Mops/s'
 }
 
-# mbuf_ok HANDLER [REGEX...]: an mbuf run that worked: rooms on HANDLER,
-# packets moved, every chain passed the check, every mbuf came back and the
-# audit found nothing.
+# mbuf_ok HANDLER [REGEX...]: an mbuf run that worked: rooms on HANDLER (in
+# private memory, which the loop writes), packets moved, every chain passed
+# the check, every mbuf came back and the audit found nothing.
 mbuf_ok() {
 	h=$1
 	shift
-	succeeds "^handler +$h\$" '^rate +[0-9]+\.[0-9]+ Mpps$' \
+	succeeds "^handler +$h\$" '^access +rooms read-write$' \
+		'^rate +[0-9]+\.[0-9]+ Mpps$' \
 		'^checks +[1-9][0-9]*, 0 bad$' '^empty +0 ' '^in use +0$' \
 		'^audit +clean$' "$@" &&
 		! has '^rate +0\.00 '

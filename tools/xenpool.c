@@ -24,6 +24,9 @@
 #include <time.h>
 
 #include <xenpool/xenpool.h>
+#ifdef XP_HAVE_XEN
+#include <xenpool/xen.h>
+#endif
 
 #define EXIT_USAGE 2
 /* Not an exit status: option parsing says "go on". */
@@ -73,6 +76,7 @@ struct worker {
 	pthread_t tid;
 	struct xp_mempool *mp;
 	unsigned int bulk;
+	int read_only;   /* read the objects, never write them */
 	uint64_t ops;    /* objects got plus objects put */
 	uint64_t misses; /* gets refused with -ENOBUFS */
 };
@@ -116,7 +120,8 @@ static void usage_demo(FILE *f)
 		"Usage: %s demo [OPTIONS]\n"
 		"\n"
 		"Create a pool; run T threads that, for S seconds, get a\n"
-		"bulk of 1 to B objects, write to each and put them back;\n"
+		"bulk of 1 to B objects, write to each (read each, on a\n"
+		"pool this process may only read) and put them back;\n"
 		"print the throughput, audit the pool and dump it.\n"
 		"\n"
 		"  -H, --handler NAME  handler serving the pool (default: the\n"
@@ -141,10 +146,11 @@ static void usage_mbuf(FILE *f)
 		"Usage: %s mbuf [OPTIONS]\n"
 		"\n"
 		"Create a packet buffer pool; for S seconds, take bursts\n"
-		"of %u mbufs, write into each, chain %u pairs, clone %u\n"
-		"packets, check every chain and free the burst; print the\n"
-		"rate, whether the headers are kept apart from the rooms,\n"
-		"and audit the pool.\n"
+		"of %u mbufs, write into each (read, when this process may\n"
+		"only read the rooms), chain %u pairs, clone %u packets,\n"
+		"check every chain and free the burst; print the rate,\n"
+		"whether the headers are kept apart from the rooms, and\n"
+		"audit the pool.\n"
 		"\n"
 		"  -H, --handler NAME    handler of the rooms (default: the\n"
 		"                        process default)\n"
@@ -308,6 +314,62 @@ static int cmd_handlers(int argc, char **argv)
 	return 0;
 }
 
+/* ---- pools this process may only read -------------------------------- */
+
+/* How this process may touch a pool's objects. */
+struct access {
+	int read_only; /* read them, never write them */
+	char how[96];  /* for the report's "access" line */
+};
+
+/*
+ * Only xen_dom0 hands out objects this process cannot write: a guest's
+ * grants mapped with writable=0, which map mode maps PROT_READ (a write
+ * faults).  In share mode writable=0 makes the grants read-only for the
+ * peer only: the pages are this domain's own and stay writable here.
+ * xp_xen_pool_info() returns 0, or -ENODEV for a pool that xen_dom0 does
+ * not serve (another handler, or its fallback), whose memory is private.
+ */
+static void pool_access(const struct xp_mempool *mp, struct access *a)
+{
+#ifdef XP_HAVE_XEN
+	struct xp_xen_pool_info info;
+
+	if (xp_xen_pool_info(mp, &info) == 0) {
+		a->read_only = info.map_mode && !info.writable;
+		if (info.map_mode)
+			snprintf(a->how, sizeof(a->how),
+				 "%s, mapped from domain %u's grants",
+				 info.writable ? "read-write" : "read-only",
+				 (unsigned int)info.domid);
+		else
+			snprintf(a->how, sizeof(a->how),
+				 "read-write here, granted %s to domain %u",
+				 info.writable ? "read-write" : "read-only",
+				 (unsigned int)info.domid);
+		return;
+	}
+#endif
+	a->read_only = 0;
+	snprintf(a->how, sizeof(a->how), "read-write");
+}
+
+/* Is @p key one of the keys of handler argument string @p args? */
+static int args_have_key(const char *args, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = args;
+
+	for (;;) {
+		if (strncmp(p, key, len) == 0 && p[len] == '=')
+			return 1;
+		p = strchr(p, ',');
+		if (p == NULL)
+			return 0;
+		p++;
+	}
+}
+
 /* ---- demo: options --------------------------------------------------- */
 
 static const struct option demo_longopts[] = {
@@ -431,13 +493,20 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 
 /* ---- demo: workload -------------------------------------------------- */
 
-static void touch(void *const *objs, unsigned int n)
+/*
+ * Write a byte of each object, so that a pool handing out bad memory faults
+ * here; only read it from a pool this process may not write.
+ */
+static void touch(void *const *objs, unsigned int n, int read_only)
 {
 	unsigned int i;
 
-	/* Write, so that a pool handing out bad memory faults here. */
-	for (i = 0; i < n; i++)
-		*(volatile unsigned char *)objs[i] = (unsigned char)i;
+	if (read_only)
+		for (i = 0; i < n; i++)
+			(void)*(volatile const unsigned char *)objs[i];
+	else
+		for (i = 0; i < n; i++)
+			*(volatile unsigned char *)objs[i] = (unsigned char)i;
 }
 
 static void *worker_main(void *arg)
@@ -455,7 +524,7 @@ static void *worker_main(void *arg)
 			misses++;
 			continue;
 		}
-		touch(objs, k);
+		touch(objs, k, w->read_only);
 		xp_mempool_put_bulk(w->mp, objs, k);
 		ops += 2 * (uint64_t)k;
 	}
@@ -514,8 +583,8 @@ static double demo_workload(struct worker *w, unsigned int threads,
 }
 
 static void demo_report(const struct xp_mempool *mp,
-			const struct demo_opts *o, const struct worker *w,
-			double elapsed)
+			const struct demo_opts *o, const struct access *a,
+			const struct worker *w, double elapsed)
 {
 	uint64_t ops = 0, misses = 0;
 	unsigned int i;
@@ -528,6 +597,8 @@ static void demo_report(const struct xp_mempool *mp,
 	       mp->name, mp->size, o->elt_size, mp->cache_size,
 	       mp->flags & XP_MEMPOOL_F_DEBUG ? ", debug" : "");
 	printf("handler     %s\n", xp_mempool_handler_name(mp));
+	printf("access      %s%s\n", a->how,
+	       a->read_only ? ": objects read, not written" : "");
 	printf("workload    %u thread(s), bulk 1-%u, %.3f s\n", o->threads,
 	       o->bulk, elapsed);
 	printf("throughput  %.2f Mops/s total, %.2f Mops/s per thread\n",
@@ -574,6 +645,10 @@ static void create_failed(const char *cmd, const char *what,
 		strerror(err));
 	if (err == ENOENT)
 		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
+	/* xen_dom0 maps a read-only grant only when asked to map read-only. */
+	if (err == EPERM && args != NULL && args_have_key(args, "map"))
+		fprintf(stderr, "Try writable=0 if the guest granted its "
+				"pages read-only.\n");
 }
 
 static struct xp_mempool *demo_create(const struct demo_opts *o)
@@ -604,6 +679,7 @@ static int cmd_demo(int argc, char **argv)
 		.bulk = 32,
 	};
 	struct xp_mempool *mp;
+	struct access acc;
 	struct worker *w;
 	double elapsed;
 	unsigned int i;
@@ -621,15 +697,17 @@ static int cmd_demo(int argc, char **argv)
 		xp_mempool_free(mp);
 		return EXIT_FAILURE;
 	}
+	pool_access(mp, &acc);
 	for (i = 0; i < o.threads; i++) {
 		w[i].mp = mp;
 		w[i].bulk = o.bulk;
+		w[i].read_only = acc.read_only;
 	}
 	elapsed = demo_workload(w, o.threads, o.seconds);
 	if (elapsed < 0) {
 		ret = EXIT_FAILURE;
 	} else {
-		demo_report(mp, &o, w, elapsed);
+		demo_report(mp, &o, &acc, w, elapsed);
 		ret = demo_check(mp);
 		xp_mempool_dump(stdout, mp);
 	}
@@ -724,17 +802,26 @@ struct mbuf_stats {
 	uint64_t empty; /* bursts or clones refused for want of mbufs */
 };
 
-/* Write up to MBUF_FILL bytes into each packet, as a NIC would on RX. */
-static void mbuf_fill(struct xp_mbuf **pkts, uint64_t burst)
+/*
+ * Append up to MBUF_FILL bytes to each packet and write a pattern into
+ * them, as a NIC would on RX; in rooms this process may only read, read
+ * them instead, as a TX path reads what a guest granted.
+ */
+static void mbuf_fill(struct xp_mbuf **pkts, uint64_t burst, int read_only)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < MBUF_BURST; i++) {
 		uint16_t room = xp_pktmbuf_tailroom(pkts[i]);
 		uint16_t len = room < MBUF_FILL ? room : MBUF_FILL;
 		char *p = xp_pktmbuf_append(pkts[i], len);
 
-		if (p != NULL)
+		if (p == NULL)
+			continue;
+		if (read_only)
+			for (j = 0; j < len; j++)
+				(void)((volatile const char *)p)[j];
+		else
 			memset(p, (int)(burst + i), len);
 	}
 }
@@ -751,7 +838,8 @@ static void mbuf_check(const struct xp_mbuf *m, struct mbuf_stats *st)
  * it is freed with its chain), clone the next packets, check the chains
  * and clones, free everything in bulk.
  */
-static void mbuf_burst(struct xp_mempool *mp, struct mbuf_stats *st)
+static void mbuf_burst(struct xp_mempool *mp, int read_only,
+		       struct mbuf_stats *st)
 {
 	struct xp_mbuf *pkts[MBUF_BURST], *clones[MBUF_CLONED];
 	unsigned int i;
@@ -760,7 +848,7 @@ static void mbuf_burst(struct xp_mempool *mp, struct mbuf_stats *st)
 		st->empty++;
 		return;
 	}
-	mbuf_fill(pkts, st->bursts);
+	mbuf_fill(pkts, st->bursts, read_only);
 	for (i = 0; i < 2 * MBUF_CHAINED; i += 2) {
 		if (xp_pktmbuf_chain(pkts[i], pkts[i + 1]) != 0) {
 			st->bad++;
@@ -786,7 +874,7 @@ static void mbuf_burst(struct xp_mempool *mp, struct mbuf_stats *st)
 
 /* Bursts for @seconds; returns the elapsed time. */
 static double mbuf_loop(struct xp_mempool *mp, unsigned int seconds,
-			struct mbuf_stats *st)
+			int read_only, struct mbuf_stats *st)
 {
 	double start = now(), elapsed;
 	unsigned int i;
@@ -794,7 +882,7 @@ static double mbuf_loop(struct xp_mempool *mp, unsigned int seconds,
 	do {
 		/* Reading the clock costs a burst's time: not every time. */
 		for (i = 0; i < 64; i++)
-			mbuf_burst(mp, st);
+			mbuf_burst(mp, read_only, st);
 		elapsed = now() - start;
 	} while (elapsed < seconds);
 	return elapsed;
@@ -818,11 +906,19 @@ static struct xp_mempool *mbuf_create(const struct mbuf_opts *o)
 	return NULL;
 }
 
-static void mbuf_report(struct xp_mempool *mp, const struct mbuf_stats *st,
-			double elapsed)
+/* The pool of the rooms: a pool of its own when split, else the mbufs'. */
+static struct xp_mempool *mbuf_rooms(struct xp_mempool *mp)
 {
 	const struct xp_pktmbuf_pool_private *p = xp_mempool_get_priv(mp);
-	const struct xp_mempool *rooms = p->split ? p->room_pool : mp;
+
+	return p->split ? p->room_pool : mp;
+}
+
+static void mbuf_report(struct xp_mempool *mp, const struct access *a,
+			const struct mbuf_stats *st, double elapsed)
+{
+	const struct xp_pktmbuf_pool_private *p = xp_mempool_get_priv(mp);
+	const struct xp_mempool *rooms = mbuf_rooms(mp);
 
 	printf("pool        %s: %u mbufs, data room %u, cache %u%s\n",
 	       mp->name, mp->size, xp_pktmbuf_data_room_size(mp),
@@ -837,6 +933,8 @@ static void mbuf_report(struct xp_mempool *mp, const struct mbuf_stats *st,
 		printf("headers     with the rooms: one %zu-byte object per "
 		       "mbuf\n",
 		       mp->elt_size);
+	printf("access      rooms %s%s\n", a->how,
+	       a->read_only ? ": payload read, not written" : "");
 	printf("workload    bursts of %u, %llu chains, %llu clones, %.3f s\n",
 	       MBUF_BURST, (unsigned long long)st->chained,
 	       (unsigned long long)st->cloned, elapsed);
@@ -874,6 +972,7 @@ static int cmd_mbuf(int argc, char **argv)
 	};
 	struct mbuf_stats st = {0};
 	struct xp_mempool *mp;
+	struct access acc;
 	unsigned int in_use;
 	double elapsed;
 	int ret;
@@ -884,8 +983,9 @@ static int cmd_mbuf(int argc, char **argv)
 	mp = mbuf_create(&o);
 	if (mp == NULL)
 		return EXIT_FAILURE;
-	elapsed = mbuf_loop(mp, o.seconds, &st);
-	mbuf_report(mp, &st, elapsed);
+	pool_access(mbuf_rooms(mp), &acc);
+	elapsed = mbuf_loop(mp, o.seconds, acc.read_only, &st);
+	mbuf_report(mp, &acc, &st, elapsed);
 	in_use = xp_mempool_in_use_count(mp);
 	ret = mbuf_audit(mp);
 	if (in_use != 0)
