@@ -903,6 +903,24 @@ static void check_published(const char *path, struct xp_mempool *mp,
 	free(want);
 }
 
+/* virt2gref's errors, each leaving the output alone. */
+static void check_virt2gref_errors(struct xp_mempool *mp)
+{
+	uint32_t r = 12345;
+	int local = 0;
+	void *obj;
+
+	assert_int_equal(xp_mempool_get_bulk(mp, &obj, 1), 0);
+	assert_int_equal(xp_xen_virt2gref(NULL, obj, &r), -EINVAL);
+	assert_int_equal(xp_xen_virt2gref(mp, obj, NULL), -EINVAL);
+	assert_int_equal(xp_xen_virt2gref(mp, &local, &r), -ENOENT);
+	assert_int_equal(xp_xen_virt2gref(mp, NULL, &r), -ENOENT);
+	assert_int_equal(r, 12345);
+	assert_int_equal(xp_xen_virt2gref(mp, obj, &r), 0);
+	assert_true(r != 12345);
+	xp_mempool_put_bulk(mp, &obj, 1);
+}
+
 static void test_grant_export(void **state)
 {
 	char path[64], args[128], keep[16];
@@ -931,6 +949,7 @@ static void test_grant_export(void **state)
 	xt_check_pool(mp, 9);  /* address order against the shim's table */
 	assert_int_equal(xp_xen_pool_info(NULL, &info), -EINVAL);
 	assert_int_equal(xp_xen_pool_info(mp, NULL), -EINVAL);
+	check_virt2gref_errors(mp);
 	xp_mempool_free(mp);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
@@ -965,6 +984,12 @@ static void test_grant_export(void **state)
 	assert_non_null(ring);
 	assert_int_equal(xp_xen_pool_grefs(ring, NULL, 0), -ENODEV);
 	assert_int_equal(xp_xen_pool_info(ring, &info), -ENODEV);
+	{
+		uint32_t r = 1;
+
+		assert_int_equal(xp_xen_virt2gref(ring, ring, &r), -ENODEV);
+		assert_int_equal(r, 1);
+	}
 	xp_mempool_free(ring);
 
 	/* Where the file cannot be written the pool is not created. */

@@ -428,6 +428,14 @@ static inline void xt_view_init(struct xt_view *v, struct xp_mempool *mp)
 	xt_check_refs(v);
 	for (i = 0; i < v->pages; i++) {
 		uint64_t b = xt_view_bus(v, v->va[i]);
+		uint32_t r = UINT32_MAX;
+
+		/* The ref a peer is told for the page: the shim's. */
+		assert_int_equal(xp_xen_virt2gref(mp, (void *)(v->va[i] +
+							       XT_PAGE - 1),
+						  &r),
+				 0);
+		assert_int_equal(r, v->ref[i]);
 
 		assert_true(xp_mempool_virt2phy(mp, (void *)v->va[i]) == b);
 		assert_true(xp_mempool_virt2phy(mp, (void *)(v->va[i] +

@@ -19,6 +19,7 @@
 #define XPX_PAGE_SHIFT 12
 #define XPX_DOMID_SELF 0x7FF0u
 #define XPX_DEFAULT_BATCH 256u
+#define XPX_NO_REF UINT32_MAX
 
 /* Parsed handler arguments. */
 struct xpx_args {
@@ -80,6 +81,7 @@ struct xpx_pool {
 	uintptr_t base;
 	size_t span;         /* pages covered by the table */
 	uint64_t *page_bus;
+	uint32_t *page_ref;  /* grant ref of each page, XPX_NO_REF in holes */
 };
 
 /* layout.c: objects a run of @len bytes holds; objects the pool's pages

@@ -102,6 +102,7 @@ static void teardown(struct xpx_pool *p)
 		xengnttab_close(p->xgt);
 	xp_ring_free(p->ring);
 	free(p->page_bus);
+	free(p->page_ref);
 	xpx_args_free(&p->args);
 	free(p);
 }
@@ -416,14 +417,20 @@ static int build_page_table(struct xpx_pool *p)
 		return -ENOMEM;
 	}
 	p->page_bus = malloc(p->span * sizeof(*p->page_bus));
-	if (p->page_bus == NULL)
+	p->page_ref = malloc(p->span * sizeof(*p->page_ref));
+	if (p->page_bus == NULL || p->page_ref == NULL)
 		return -ENOMEM;
-	for (k = 0; k < p->span; k++)
+	for (k = 0; k < p->span; k++) {
 		p->page_bus[k] = XP_BAD_PHYS;
+		p->page_ref[k] = XPX_NO_REF;
+	}
 	for (i = 0; i < p->nsegs; i++) {
 		k = ((uintptr_t)p->segs[i].va - lo) / XP_PAGE_SIZE;
 		for (j = 0; j < p->segs[i].npages; j++)
+		{
 			p->page_bus[k + j] = p->segs[i].bus[j];
+			p->page_ref[k + j] = p->segs[i].refs[j];
+		}
 	}
 	return 0;
 }
@@ -725,6 +732,25 @@ int xp_xen_pool_grefs(const struct xp_mempool *mp, uint32_t *refs,
 	if (p == NULL)
 		return -ENODEV;
 	return (int)copy_refs(p, refs, max);
+}
+
+int xp_xen_virt2gref(const struct xp_mempool *mp, const void *va,
+		     uint32_t *ref)
+{
+	const struct xpx_pool *p;
+	uintptr_t off;
+
+	if (mp == NULL || ref == NULL)
+		return -EINVAL;
+	p = xen_pool(mp);
+	if (p == NULL)
+		return -ENODEV;
+	off = (uintptr_t)va - p->base;
+	if (off >= p->span * XP_PAGE_SIZE ||
+	    p->page_ref[off >> XPX_PAGE_SHIFT] == XPX_NO_REF)
+		return -ENOENT;
+	*ref = p->page_ref[off >> XPX_PAGE_SHIFT];
+	return 0;
 }
 
 int xp_xen_pool_info(const struct xp_mempool *mp, struct xp_xen_pool_info *info)

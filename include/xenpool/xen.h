@@ -119,6 +119,21 @@ XP_EXPORT int xp_xen_pool_grefs(const struct xp_mempool *mp, uint32_t *refs,
 				unsigned int max);
 
 /**
+ * The grant ref of the page that holds @p va, as a peer names a buffer
+ * (a frontend tells its backend "ref R, offset va & 4095", as Linux's
+ * netfront does): O(1), from private memory.
+ *
+ * @param mp  the pool.
+ * @param va  an address in one of its pages.
+ * @param ref receives the ref.
+ * @return 0, or -EINVAL (@p mp or @p ref NULL), -ENODEV (the pool is not
+ *         served by xen_dom0) or -ENOENT (@p va is not in the pool's
+ *         pages).
+ */
+XP_EXPORT int xp_xen_virt2gref(const struct xp_mempool *mp, const void *va,
+			       uint32_t *ref);
+
+/**
  * Describe a xen_dom0 pool.
  *
  * @return 0, or -EINVAL (NULL argument) or -ENODEV (not served by xen_dom0).
