@@ -84,7 +84,8 @@ XP_EXPORT void xp_log_set_callback(xp_log_cb_t *cb, void *arg);
 XP_EXPORT void xp_log(int level, const char *fmt, ...) XP_PRINTF(2, 3);
 
 /** va_list variant of xp_log(). */
-XP_EXPORT void xp_vlog(int level, const char *fmt, va_list ap);
+XP_EXPORT void xp_vlog(int level, const char *fmt, va_list ap)
+	XP_PRINTF(2, 0);
 
 #ifdef __cplusplus
 }
