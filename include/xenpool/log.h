@@ -62,7 +62,8 @@ XP_EXPORT int xp_log_get_level(void);
 
 /**
  * Parse a level name ("error", "warning", "notice", "info", "debug", "none",
- * or a number from -1 to 7).
+ * in any case), or a decimal number from -1 to 7 with nothing around it (no
+ * blank, no '+').
  *
  * @return the level, or -EINVAL if @p name is NULL or not a level.
  */
