@@ -30,6 +30,7 @@ static const struct {
 
 int xp_log_level_parse(const char *name)
 {
+	const char *digits = name;
 	char *end;
 	long v;
 	size_t i;
@@ -39,10 +40,14 @@ int xp_log_level_parse(const char *name)
 	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
 		if (strcasecmp(name, level_names[i].name) == 0)
 			return level_names[i].level;
+	/* strtol alone would also take leading blanks and a '+'. */
+	if (*name == '-')
+		digits++;
+	if (*digits < '0' || *digits > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtol(name, &end, 10);
-	if (errno != 0 || end == name || *end != '\0' || v < XP_LOG_NONE ||
-	    v > XP_LOG_DEBUG)
+	if (errno != 0 || *end != '\0' || v < XP_LOG_NONE || v > XP_LOG_DEBUG)
 		return -EINVAL;
 	return (int)v;
 }

@@ -155,8 +155,10 @@ static void test_parse_numbers(void **state)
 
 static void test_parse_invalid(void **state)
 {
+	/* Blanks and '+', which strtol would skip, included. */
 	const char *const bad[] = {
 		"", "bogus", "8", "-2", "3x", "debugx", "no", "99999999999",
+		" 5", "+5", "\t-1", "- 1", "-", "5 ", "--1", "+-1",
 	};
 	unsigned int i;
 
@@ -383,7 +385,7 @@ static void test_env_level(void **state)
 
 static void test_env_level_bad(void **state)
 {
-	const char *const bad[] = {"bogus", "8", "3x"};
+	const char *const bad[] = {"bogus", "8", "3x", " 5", "+5"};
 	char err[4096];
 	unsigned int i;
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xenpool/xenpool.h>
@@ -729,6 +730,56 @@ static void test_refs_file(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/*
+ * refs=@FILE that is not a regular file is refused at once: a FIFO with no
+ * writer used to block the open for ever (the alarm turns that into a
+ * failure), a directory or a device gave other messages.  Messages name
+ * the file, never what it holds.
+ */
+static void test_refs_file_bad(void **state)
+{
+	static const char long_ref[] = "123456789012345678901234567890";
+	char path[64], args[128];
+	const char *targets[3];
+	unsigned int i;
+	FILE *f;
+
+	(void)state;
+	tmp_make(path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	targets[0] = path;
+	targets[1] = tmp_dir;
+	targets[2] = "/dev/null";
+	alarm(30);
+	for (i = 0; i < ARRAY_SIZE(targets); i++) {
+		snprintf(args, sizeof(args), "map=%u,refs=@%s", GUEST,
+			 targets[i]);
+		xt_cfg_set(XPSHIM_CONTIG_FULL, 1, 1);
+		xt_shim_reset();
+		xt_log_reset(1);
+		xt_create_fails(10, 64, args, EINVAL);
+		if (xt_log_count(XP_LOG_ERR, targets[i], "not a regular file",
+				 NULL) != 1) {
+			xt_log_print();
+			fail_msg("'%s': no message says it is not a regular "
+				 "file", args);
+		}
+	}
+	alarm(0);
+	assert_int_equal(unlink(path), 0);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "8 %s\n", long_ref);
+	assert_int_equal(fclose(f), 0);
+	snprintf(args, sizeof(args), "map=%u,refs=@%s", GUEST, path);
+	xt_shim_reset();
+	xt_log_reset(1);
+	xt_create_fails(10, 64, args, EINVAL);
+	assert_int_equal(xt_log_count(XP_LOG_ERR, path, "too long", NULL), 1);
+	assert_int_equal(xt_log_count(XP_LOG_DEBUG, long_ref, NULL, NULL), 0);
+}
+
 /* ---- 6. gntalloc limit ---------------------------------------------- */
 
 /* Near the limit the handler halves its batch until one page no longer
@@ -1271,6 +1322,7 @@ int main(void)
 		TEST(test_bad_args),
 		TEST(test_default_args),
 		TEST(test_refs_file),
+		TEST(test_refs_file_bad),
 		TEST(test_gntalloc_limit),
 		TEST(test_readonly),
 		TEST(test_peer_keeps_mapping),

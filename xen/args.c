@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "private.h"
 
@@ -88,13 +90,14 @@ static int check_unique(const char *key, const uint32_t *refs,
 }
 
 /*
- * R1:R2:... inline (@from_file 0: exactly one colon between refs), or
- * the contents of a refs file (colons, spaces, tabs or newlines, any
- * number).
+ * The refs of @val: R1:R2:... inline (exactly one colon between refs), or
+ * for @FILE the file's contents @list (colons, spaces, tabs or newlines,
+ * any number).  Messages quote @val, not a file's contents.
  */
-static int parse_ref_list(const char *key, const char *list, int from_file,
+static int parse_ref_list(const char *key, const char *val, const char *list,
 			  struct xpx_args *a)
 {
+	int from_file = val[0] == '@';
 	const char *seps = from_file ? ": \t\r\n" : ":";
 	const char *p = list;
 	unsigned int cap = 0;
@@ -108,14 +111,14 @@ static int parse_ref_list(const char *key, const char *list, int from_file,
 
 		if (len == 0) {
 			if (!from_file) {
-				ret = bad(key, list, "empty ref");
+				ret = bad(key, val, "empty ref");
 				break;
 			}
 			p++;
 			continue;
 		}
 		if (len >= sizeof(num)) {
-			ret = bad(key, list, "a ref is too long");
+			ret = bad(key, val, "a ref is too long");
 			break;
 		}
 		memcpy(num, p, len);
@@ -138,10 +141,10 @@ static int parse_ref_list(const char *key, const char *list, int from_file,
 		p += len;
 		/* Inline: a separator must be followed by a ref. */
 		if (ret == 0 && !from_file && *p == ':' && *++p == '\0')
-			ret = bad(key, list, "empty ref");
+			ret = bad(key, val, "empty ref");
 	}
 	if (ret == 0 && a->nrefs == 0)
-		ret = bad(key, list, "no refs");
+		ret = bad(key, val, "no refs");
 	if (ret == 0)
 		ret = check_unique(key, refs, a->nrefs);
 	if (ret != 0) {
@@ -153,43 +156,59 @@ static int parse_ref_list(const char *key, const char *list, int from_file,
 	return 0;
 }
 
+/*
+ * refs=@FILE: a regular file only.  Opening a FIFO would block until a
+ * writer came, and a device or a file in /proc has no size to read up to.
+ */
 static int parse_refs(const char *key, const char *val, struct xpx_args *a)
 {
+	struct stat st;
+	size_t len, got = 0;
 	char *buf;
-	long len;
-	FILE *f;
-	int ret;
+	int fd, ret;
 
 	if (val[0] != '@')
-		return parse_ref_list(key, val, 0, a);
-	f = fopen(val + 1, "r");
-	if (f == NULL) {
+		return parse_ref_list(key, val, val, a);
+	fd = open(val + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		xp_log(XP_LOG_ERR, "xen_dom0: argument %s=%s: %s", key, val,
 		       strerror(errno));
 		return -EINVAL;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || len > (1l << 24)) {
-		fclose(f);
-		return bad(key, val, "cannot read the file (or above 16 MiB)");
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad(key, val, "not a regular file");
 	}
-	buf = malloc((size_t)len + 1);
+	if (st.st_size > (1l << 24)) {
+		close(fd);
+		return bad(key, val, "above 16 MiB");
+	}
+	len = (size_t)st.st_size;
+	buf = malloc(len + 1);
 	if (buf == NULL) {
-		fclose(f);
+		close(fd);
 		return -ENOMEM;
 	}
-	if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != len) {
 		free(buf);
-		fclose(f);
 		return bad(key, val, "short read");
 	}
-	fclose(f);
 	buf[len] = '\0';
-	if (strlen(buf) != (size_t)len) {
+	if (strlen(buf) != len) {
 		free(buf);
 		return bad(key, val, "the file holds a NUL byte");
 	}
-	ret = parse_ref_list(key, buf, 1, a);
+	ret = parse_ref_list(key, val, buf, a);
 	free(buf);
 	return ret;
 }

@@ -62,7 +62,8 @@ XP_EXPORT int xp_log_get_level(void);
 
 /**
  * Parse a level name ("error", "warning", "notice", "info", "debug", "none",
- * or a number from -1 to 7).
+ * in any case), or a decimal number from -1 to 7 with nothing around it (no
+ * blank, no '+').
  *
  * @return the level, or -EINVAL if @p name is NULL or not a level.
  */
@@ -84,7 +85,8 @@ XP_EXPORT void xp_log_set_callback(xp_log_cb_t *cb, void *arg);
 XP_EXPORT void xp_log(int level, const char *fmt, ...) XP_PRINTF(2, 3);
 
 /** va_list variant of xp_log(). */
-XP_EXPORT void xp_vlog(int level, const char *fmt, va_list ap);
+XP_EXPORT void xp_vlog(int level, const char *fmt, va_list ap)
+	XP_PRINTF(2, 0);
 
 #ifdef __cplusplus
 }
