@@ -17,7 +17,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
-mkdir -p /dev/pts /dev/shm /run /var/run /var/log /var/lib
+mkdir -p /dev/pts /dev/shm /run /var/log /var/lib
+[ -e /var/run ] || ln -s ../run /var/run
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 cd /tmp || exit 1
@@ -107,7 +108,31 @@ cli cli-mbuf-map-ro mbuf --handler xen_dom0 \
 kill "$guest"
 wait "$guest"
 
-# ---- 3. measurements --------------------------------------------------
+# ---- 3. a PV domU beside dom0 -------------------------------------------
+# The toolstack (no init system here: started by hand, as a distribution's
+# units would), then the domU, whose rx_domu follows rx_dom0 cross over
+# xenstore.
+if [ "$DOMU" = 1 ]; then
+	X=/usr/lib/xen-4.17/bin
+	check toolstack sh -c "$X/xenstored --pid-file /run/xenstored.pid &&
+		$X/xen-init-dom0 &&
+		$X/xenconsoled --log=guest --log-dir=/var/log/xen/console"
+	check domu-create $X/xl create /etc/realxen/domu.cfg
+	domid=$($X/xl domid rxdomu 2>/dev/null)
+	echo "RX: domU rxdomu is domain $domid"
+	check cross rx_dom0 cross "$domid"
+	i=0
+	while $X/xl domid rxdomu >/dev/null 2>&1 && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	$X/xl destroy rxdomu >/dev/null 2>&1
+	echo "RX: the domU's console:"
+	sed 's/^/  domU | /' /var/log/xen/console/guest-rxdomu.log 2>/dev/null |
+		grep -v '^  domU | \[ *[0-9.]*\] '
+fi
+
+# ---- 4. measurements --------------------------------------------------
 if [ "$JUMBO" = 1 ]; then
 	limit=$(cat /sys/module/xen_gntalloc/parameters/limit)
 	check jumbo-default-limit rx_dom0 jumbo 1024

@@ -6,21 +6,36 @@
 EXTRA_DIST += \
 	tests/realxen/realxen.sh \
 	tests/realxen/init-dom0.sh \
-	tests/realxen/rx_dom0.c
+	tests/realxen/init-domu.sh \
+	tests/realxen/rx_dom0.c \
+	tests/realxen/rx_domu.c \
+	tests/realxen/rxcross.h
 
 if XP_XEN
 if XP_TESTS
 # Built only for check-realxen; -no-install: a real ELF, not a libtool
 # wrapper, that realxen.sh copies into the dom0's initramfs.
-EXTRA_PROGRAMS += tests/realxen/rx_dom0
-CLEANFILES += tests/realxen/rx_dom0
-tests_realxen_rx_dom0_SOURCES = tests/realxen/rx_dom0.c tests/testutil.h
-tests_realxen_rx_dom0_CFLAGS = $(XP_TEST_CFLAGS) -I$(top_srcdir)/tests $(XEN_CFLAGS) \
-	$(XENFM_CFLAGS)
-tests_realxen_rx_dom0_LDADD = $(XP_TEST_LDADD) $(XEN_LIBS) $(XENFM_LIBS)
+XP_REALXEN_BINS = tests/realxen/rx_dom0 tests/realxen/rx_domu
+EXTRA_PROGRAMS += $(XP_REALXEN_BINS)
+CLEANFILES += $(XP_REALXEN_BINS)
+XP_REALXEN_CFLAGS = $(XP_TEST_CFLAGS) -I$(top_srcdir)/tests $(XEN_CFLAGS) \
+	$(XENFM_CFLAGS) $(XENSTORE_CFLAGS)
+XP_REALXEN_LDADD = $(XP_TEST_LDADD) $(XEN_LIBS) $(XENFM_LIBS) \
+	$(XENSTORE_LIBS)
+
+tests_realxen_rx_dom0_SOURCES = tests/realxen/rx_dom0.c \
+	tests/realxen/rxcross.h tests/testutil.h
+tests_realxen_rx_dom0_CFLAGS = $(XP_REALXEN_CFLAGS)
+tests_realxen_rx_dom0_LDADD = $(XP_REALXEN_LDADD)
 tests_realxen_rx_dom0_LDFLAGS = $(AM_LDFLAGS) -no-install
 
-check-realxen: all tests/realxen/rx_dom0
+tests_realxen_rx_domu_SOURCES = tests/realxen/rx_domu.c \
+	tests/realxen/rxcross.h
+tests_realxen_rx_domu_CFLAGS = $(XP_REALXEN_CFLAGS)
+tests_realxen_rx_domu_LDADD = $(XP_REALXEN_LDADD)
+tests_realxen_rx_domu_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check-realxen: all $(XP_REALXEN_BINS)
 	$(SHELL) $(top_srcdir)/tests/realxen/realxen.sh \
 		--builddir $(abs_top_builddir) $(REALXEN_FLAGS)
 else

@@ -146,7 +146,7 @@ install_binary() {
 	local root=$1 src dst=$3 lib
 
 	src=$(real_binary "$2")
-	[ -x "$src" ] || die "$2 is not built (make check-realxen builds it)"
+	[ -x "$src" ] || die "$2 is missing (make check-realxen builds the programs)"
 	mkdir -p "$root$(dirname "$dst")"
 	cp "$src" "$root$dst"
 	for lib in $(LD_LIBRARY_PATH=$builddir/src/.libs ldd "$src" |
@@ -164,8 +164,9 @@ kernel_version() {
 	basename "$(ls -d "$cache"/root/lib/modules/*/ | head -n 1)"
 }
 
-build_dom0_initramfs() {
-	local root=$work/dom0 kver m
+# A busybox root with the Xen modules, under $1.
+base_root() {
+	local root=$1 kver m
 
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,etc/realxen,lib/modules,proc,sys,dev,tmp}
@@ -175,12 +176,69 @@ build_dom0_initramfs() {
 		cp "$cache/root/lib/modules/$kver/kernel/drivers/xen/$m.ko" \
 			"$root/lib/modules/"
 	done
+}
+
+# The domU's initramfs: rx_domu and what it needs.
+build_domu_initramfs() {
+	local root=$work/domu
+
+	base_root "$root"
+	install_binary "$root" "$builddir/tests/realxen/rx_domu" /bin/rx_domu
+	cp "$srcdir/tests/realxen/init-domu.sh" "$root/init"
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) \
+		>"$work/domu.cpio.gz"
+}
+
+# The toolstack in dom0 for a PV domU (xenstored, xenconsoled,
+# xen-init-dom0, xl, from the unpacked xen-utils-4.17) and the domU's
+# kernel and initramfs in /boot.
+add_toolstack() {
+	local root=$1 b bin=/usr/lib/xen-4.17/bin
+
+	for b in xenstored xenconsoled xen-init-dom0 xl; do
+		install_binary "$root" "$cache/root$bin/$b" "$bin/$b"
+	done
+	install_binary "$root" "$cache/root/usr/bin/xenstore-ls" \
+		/usr/bin/xenstore-ls
+	# glibc loads libgcc_s for pthread_cancel (xl and xenconsoled use
+	# it): ldd does not list it.
+	cp -L "$(gcc -print-file-name=libgcc_s.so.1)" \
+		"$root/lib/x86_64-linux-gnu/"
+	# libxl keeps its state here; an empty xl.conf takes the defaults.
+	mkdir -p "$root"/{boot,etc/xen,var/lib/xen,var/lib/xenstored} \
+		"$root"/{var/log/xen/console,run/xen,run/xenstored}
+	ln -s ../run "$root/var/run"
+	: >"$root/etc/xen/xl.conf"
+	cp "$work/vmlinuz" "$root/boot/vmlinuz"
+	cp "$work/domu.cpio.gz" "$root/boot/domu.cpio.gz"
+	cat >"$root/etc/realxen/domu.cfg" <<CFG
+name = "rxdomu"
+type = "pv"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/domu.cpio.gz"
+cmdline = "console=hvc0 quiet"
+memory = 384
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+CFG
+}
+
+build_dom0_initramfs() {
+	local root=$work/dom0
+
+	base_root "$root"
 	install_binary "$root" "$builddir/tests/realxen/rx_dom0" /bin/rx_dom0
 	install_binary "$root" "$builddir/tools/xenpool" /bin/xenpool
 	cat >"$root/etc/realxen/plan" <<EOF
 JUMBO=$jumbo
 DOMU=$domu
 EOF
+	if [ "$domu" = 1 ]; then
+		build_domu_initramfs
+		add_toolstack "$root"
+	fi
 	cp "$srcdir/tests/realxen/init-dom0.sh" "$root/init"
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) \
@@ -191,12 +249,12 @@ EOF
 
 serial=$work/serial.log
 
-boot() {
-	local xen=$work/xen kernel
+unpack_boot_files() {
+	zcat "$cache/root/boot/xen-4.17-amd64.gz" >"$work/xen"
+	cp "$(ls "$cache"/root/boot/vmlinuz-* | head -n 1)" "$work/vmlinuz"
+}
 
-	zcat "$cache/root/boot/xen-4.17-amd64.gz" >"$xen"
-	kernel=$(ls "$cache"/root/boot/vmlinuz-* | head -n 1)
-	cp "$kernel" "$work/vmlinuz"
+boot() {
 	: >"$serial"
 	echo "realxen: booting Xen and dom0 (serial log: $serial)"
 	# QEMU's multiboot loader takes the modules as "file args,file":
@@ -245,9 +303,11 @@ report() {
 need_packages
 fetch
 mkdir -p "$work"
+unpack_boot_files
 build_dom0_initramfs
 boot
 status=0
 report || status=1
-[ "$keep" = 1 ] || rm -f "$work"/*.cpio.gz "$work/xen" "$work/vmlinuz"
+[ "$keep" = 1 ] || rm -rf "$work"/*.cpio.gz "$work/xen" "$work/vmlinuz" \
+	"$work/dom0" "$work/domu"
 exit $status

@@ -15,9 +15,11 @@
  *    the entries in use before and after each case (nothing may stay);
  *  - logging: the process's stderr, captured around each case, stays empty.
  *
- * Usage: rx_dom0 dom0 | noxen | jumbo MAX | grant N FILE
+ * Usage: rx_dom0 dom0 | noxen | cross DOMU | jumbo MAX | grant N FILE
  *   dom0    the checks, with Xen's devices present;
  *   noxen   the fallback, run before the Xen modules are loaded;
+ *   cross   the dom0 side of the cross-domain checks, with rx_domu
+ *           running in domain DOMU (see rx_domu.c);
  *   jumbo   for pools of 9000-byte objects of 8..MAX objects, 10 creations
  *           each: prints "RX-DATA jumbo n=N ok=K/10 pages=P" lines;
  *   grant   share N pages with this domain itself, write their refs to
@@ -50,6 +52,7 @@
 #include <xenpool/xen.h>
 
 #include "testutil.h"
+#include "rxcross.h"
 
 #define RX_PAGE 4096u
 #define RX_SELF 0u /* dom0's numeric id: gntdev maps own grants under it */
@@ -146,28 +149,42 @@ static void rx_stderr_end_empty(void)
 
 /* ---- this domain's grant table, read independently of the handler ---- */
 
-static unsigned int rx_refs_in_use(void)
+/*
+ * Entries in use in the grant table of @dom (DOMID_SELF: this domain's);
+ * of @refs only, when @refs is not NULL.
+ */
+static unsigned int rx_refs_in_use_of(uint32_t dom, const uint32_t *refs,
+				      unsigned int nrefs)
 {
+	int version = xc_gnttab_get_version(rx.xch, dom);
 	unsigned int i, n = 0, entries;
 	int num = 0;
 	void *t;
 
-	if (rx.version == 2)
-		t = xc_gnttab_map_table_v2(rx.xch, DOMID_SELF, &num);
+	assert_true(version == 1 || version == 2);
+	if (version == 2)
+		t = xc_gnttab_map_table_v2(rx.xch, dom, &num);
 	else
-		t = xc_gnttab_map_table_v1(rx.xch, DOMID_SELF, &num);
+		t = xc_gnttab_map_table_v1(rx.xch, dom, &num);
 	assert_non_null(t);
 	/* num counts 8-byte v1 entries whatever the version. */
-	entries = rx.version == 2 ? (unsigned int)num / 2 : (unsigned int)num;
-	for (i = 0; i < entries; i++) {
-		uint16_t flags = rx.version == 2
-					 ? ((grant_entry_v2_t *)t)[i].hdr.flags
-					 : ((grant_entry_v1_t *)t)[i].flags;
+	entries = version == 2 ? (unsigned int)num / 2 : (unsigned int)num;
+	for (i = 0; i < (refs != NULL ? nrefs : entries); i++) {
+		unsigned int r = refs != NULL ? refs[i] : i;
+		uint16_t flags;
 
+		assert_true(r < entries);
+		flags = version == 2 ? ((grant_entry_v2_t *)t)[r].hdr.flags
+				     : ((grant_entry_v1_t *)t)[r].flags;
 		n += (flags & GTF_type_mask) != GTF_invalid;
 	}
 	munmap(t, (size_t)num * sizeof(grant_entry_v1_t));
 	return n;
+}
+
+static unsigned int rx_refs_in_use(void)
+{
+	return rx_refs_in_use_of(DOMID_SELF, NULL, 0);
 }
 
 /*
@@ -361,8 +378,9 @@ static uint64_t ref_of_bus(uint64_t bus)
 	return (bus & ~XP_XEN_GREF_DMA_BIT) >> 12;
 }
 
-/* Machine frames: map each under DOMID_SELF, as a device would reach it. */
-static void rx_check_frames(const struct rx_probes *ps)
+/* Frames of domain @dom (DOMID_SELF: ours): map each as a device would
+ * reach it. */
+static void rx_check_frames_of(const struct rx_probes *ps, uint32_t dom)
 {
 	uint64_t *keys = malloc(ps->n * sizeof(*keys));
 	xen_pfn_t *pfns;
@@ -382,7 +400,7 @@ static void rx_check_frames(const struct rx_probes *ps)
 	assert_non_null(err);
 	for (i = 0; i < n; i++)
 		pfns[i] = (xen_pfn_t)keys[i];
-	map = xenforeignmemory_map(rx.fm, DOMID_SELF, PROT_READ, n, pfns, err);
+	map = xenforeignmemory_map(rx.fm, dom, PROT_READ, n, pfns, err);
 	assert_non_null(map);
 	for (i = 0; i < n; i++)
 		if (err[i] != 0)
@@ -394,6 +412,11 @@ static void rx_check_frames(const struct rx_probes *ps)
 	free(pfns);
 	free(err);
 	free(keys);
+}
+
+static void rx_check_frames(const struct rx_probes *ps)
+{
+	rx_check_frames_of(ps, DOMID_SELF);
 }
 
 /* Grant-DMA addresses name grant refs of @granter: map them through
@@ -945,6 +968,402 @@ static int run_dom0(void)
 					   rx_teardown);
 }
 
+/* ---- across domains: a PV domU runs rx_domu ------------------------- */
+
+#define RX_WAIT 300 /* seconds for the domU's turn */
+
+static struct {
+	uint32_t domu;
+	struct rxs rs;
+} rxc;
+
+static char *rxc_await(const char *key)
+{
+	char *v = rxs_await(&rxc.rs, key, RX_WAIT);
+
+	if (v == NULL)
+		fail_msg("the domU never wrote %s", key);
+	return v;
+}
+
+/* A: our pool, mapped by the domU; freed here while it still maps it. */
+static void test_cross_share_to_domu(void **state)
+{
+	struct xp_mempool *mp;
+	char args[32];
+	uint32_t *refs;
+	long bytes;
+	int n;
+
+	(void)state;
+	rx_case_begin();
+	snprintf(args, sizeof(args), "peer=%u", rxc.domu);
+	mp = rx_create_ok(48, 2048, args);
+	rx_check_pool(mp, 0, RX_SELF);
+	bytes = rx_fill_pool(mp);
+	assert_true(bytes == 48 * 2048);
+	n = xp_xen_pool_grefs(mp, NULL, 0);
+	refs = calloc((size_t)n, sizeof(*refs));
+	assert_non_null(refs);
+	assert_int_equal(xp_xen_pool_grefs(mp, refs, (unsigned int)n), n);
+	assert_int_equal(rxs_say_refs(&rxc.rs, "a/refs", refs, (unsigned int)n),
+			 0);
+	assert_int_equal(rxs_say(&rxc.rs, "a/bytes", "%ld", bytes), 0);
+	free(rxc_await("a/mapped"));
+	/* The domU maps every page: freeing the pool leaves the grants. */
+	xp_mempool_free(mp);
+	rx_gntalloc_sweep();
+	assert_int_equal(rx_refs_in_use_of(DOMID_SELF, refs, (unsigned int)n),
+			 (unsigned int)n);
+	assert_int_equal(rxs_say(&rxc.rs, "a/freed", "1"), 0);
+	free(rxc_await("a/unmapped"));
+	free(refs);
+	rx_assert_no_grants();
+}
+
+/* The "R/B:R/B..." list of a domU pool's pages and bus addresses: each
+ * bus address is the domU's frame of that page, or its grant-DMA
+ * address, as the domU's pool says. */
+static void rxc_check_bus_list(const char *list, int gref, const uint32_t *refs,
+			       const uint8_t *raw, unsigned int n)
+{
+	const char *p = list;
+	unsigned int checked = 0;
+
+	while (*p != '\0') {
+		char *end;
+		uint32_t ref = (uint32_t)strtoul(p, &end, 10);
+		uint64_t bus;
+		unsigned int k;
+
+		assert_true(*end == '/');
+		bus = strtoull(end + 1, &end, 16);
+		for (k = 0; k < n && refs[k] != ref; k++)
+			;
+		assert_true(k < n);
+		if (gref) {
+			assert_true(bus == (XP_XEN_GREF_DMA_BIT |
+					    (uint64_t)ref << 12));
+		} else {
+			xen_pfn_t pfn = (xen_pfn_t)(bus >> 12);
+			int err = 0;
+			uint8_t *f = xenforeignmemory_map(rx.fm, rxc.domu,
+							  PROT_READ, 1, &pfn,
+							  &err);
+
+			assert_non_null(f);
+			assert_int_equal(err, 0);
+			/* The frame the domU names holds the page of the
+			 * ref it names. */
+			assert_memory_equal(f, raw + (size_t)k * RX_PAGE,
+					    RX_PAGE);
+			xenforeignmemory_unmap(rx.fm, f, 1);
+		}
+		checked++;
+		p = *end == ':' ? end + 1 : end;
+	}
+	assert_true(checked > 0);
+}
+
+/* B: the domU's pools, mapped here; freed there while we map them. */
+static void test_cross_map_from_domu(void **state)
+{
+	static const char *const keys[] = {"b1", "b2"};
+	uint32_t *refs[2] = {NULL, NULL};
+	struct xp_mempool *mp[2] = {NULL, NULL};
+	void *raw[2] = {NULL, NULL};
+	int n[2];
+	unsigned int i;
+
+	(void)state;
+	free(rxc_await("b/ready"));
+	for (i = 0; i < 2; i++) {
+		char key[32], *v, *list, *args;
+		long bytes, seen;
+		int gref;
+		struct rx_probes ps = {0};
+
+		n[i] = rxs_await_refs(&rxc.rs, keys[i], &refs[i], 10);
+		assert_true(n[i] > 0);
+		snprintf(key, sizeof(key), "%s.bytes", keys[i]);
+		v = rxc_await(key);
+		bytes = atol(v);
+		free(v);
+		snprintf(key, sizeof(key), "%s.gref", keys[i]);
+		v = rxc_await(key);
+		gref = atoi(v);
+		free(v);
+		print_message("domU pool %s: %d pages, %ld bytes, bus "
+			      "addresses from %s\n",
+			      keys[i], n[i], bytes,
+			      gref ? "grant refs" : "its grant table");
+		/* frames=gref asked for grant-DMA addresses. */
+		if (i == 1)
+			assert_int_equal(gref, 1);
+		/* Data the domU wrote through its pool, read here. */
+		assert_int_equal(rx_count_pattern(rx.gt, rxc.domu, refs[i],
+						  (unsigned int)n[i], 0,
+						  &raw[i]),
+				 bytes);
+		snprintf(key, sizeof(key), "%s.bus", keys[i]);
+		v = rxc_await(key);
+		rxc_check_bus_list(v, gref, refs[i], raw[i],
+				   (unsigned int)n[i]);
+		free(v);
+		/* And as a map-mode pool here, trusting the domU's table:
+		 * its frames hold what the mapping shows. */
+		list = rx_ref_list(refs[i], (unsigned int)n[i]);
+		args = malloc(strlen(list) + 64);
+		assert_non_null(args);
+		sprintf(args, "map=%u,refs=%s,frames=grant-table", rxc.domu,
+			list);
+		rx_log.n = 0;
+		mp[i] = xp_mempool_create_ex(i ? "rx_b2" : "rx_b1", 20, 3000,
+					     0, 0, NULL, NULL, 0,
+					     XP_XEN_HANDLER, args);
+		if (mp[i] == NULL) {
+			rx_log_print();
+			fail_msg("map pool of the domU's refs: %s",
+				 strerror(errno));
+		}
+		seen = rx_pool_pattern(mp[i]);
+		assert_true(seen > 0);
+		rx_probe_objects(mp[i], &ps);
+		rx_check_frames_of(&ps, rxc.domu);
+		free(ps.p);
+		free(list);
+		free(args);
+	}
+	assert_int_equal(rxs_say(&rxc.rs, "b/mapped", "1"), 0);
+	free(rxc_await("b/freed"));
+	/* Freed there: the grants stay while we map them. */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(rx_refs_in_use_of(rxc.domu, refs[i],
+						   (unsigned int)n[i]),
+				 (unsigned int)n[i]);
+	for (i = 0; i < 2; i++) {
+		unsigned int tries;
+
+		xp_mempool_free(mp[i]);
+		assert_int_equal(xengnttab_unmap(rx.gt, raw[i],
+						 (unsigned int)n[i]),
+				 0);
+		/* Then the domU's kernel lets them go (on its timer). */
+		for (tries = 0; tries < 300; tries++) {
+			if (rx_refs_in_use_of(rxc.domu, refs[i],
+					      (unsigned int)n[i]) == 0)
+				break;
+			usleep(100000);
+		}
+		assert_int_equal(rx_refs_in_use_of(rxc.domu, refs[i],
+						   (unsigned int)n[i]),
+				 0);
+		free(refs[i]);
+	}
+	assert_int_equal(rxs_say(&rxc.rs, "b/done", "1"), 0);
+}
+
+/* C: the domU scribbles over every page of our pools while we use them. */
+struct rxc_traffic {
+	struct xp_mempool *mp, *mbufs;
+	atomic_int stop;
+	unsigned long rounds[3];
+};
+
+struct rxc_worker {
+	struct rxc_traffic *t;
+	unsigned int id;
+};
+
+static void *rxc_objects(void *arg)
+{
+	struct rxc_traffic *t = ((struct rxc_worker *)arg)->t;
+	unsigned int id = ((struct rxc_worker *)arg)->id;
+	uint32_t rng = 17 + id;
+	void *objs[32];
+	unsigned long r;
+
+	for (r = 0; !atomic_load(&t->stop); r++) {
+		unsigned int n = 1 + tu_xorshift32(&rng) % 32, i;
+
+		if (xp_mempool_get_bulk(t->mp, objs, n) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			memset(objs[i], 0, 64);
+		xp_mempool_put_bulk(t->mp, objs, n);
+	}
+	t->rounds[id] = r;
+	return NULL;
+}
+
+static void *rxc_packets(void *arg)
+{
+	struct rxc_traffic *t = ((struct rxc_worker *)arg)->t;
+	struct xp_mbuf *m[32];
+	unsigned long r;
+
+	for (r = 0; !atomic_load(&t->stop); r++) {
+		unsigned int i;
+
+		if (xp_pktmbuf_alloc_bulk(t->mbufs, m, 32) != 0)
+			continue;
+		for (i = 0; i < 32; i++) {
+			char *d = xp_pktmbuf_append(m[i], 1000);
+
+			if (d != NULL)
+				memset(d, (int)r, 1000);
+			assert_int_equal(xp_pktmbuf_check(m[i]), 0);
+		}
+		xp_pktmbuf_free_bulk(m, 32);
+	}
+	t->rounds[2] = r;
+	return NULL;
+}
+
+/* virt2phy of every object of @mp, into a new array. */
+static uint64_t *rxc_bus_snapshot(struct xp_mempool *mp)
+{
+	struct tu_objset s;
+	uint64_t *b;
+	unsigned int i;
+
+	tu_objset_init(&s, mp);
+	b = calloc(s.n, sizeof(*b));
+	assert_non_null(b);
+	for (i = 0; i < s.n; i++)
+		b[i] = xp_mempool_virt2phy(mp, s.objs[i]);
+	tu_objset_fini(&s);
+	return b;
+}
+
+static void rxc_bus_unchanged(struct xp_mempool *mp, const uint64_t *b)
+{
+	uint64_t *now = rxc_bus_snapshot(mp);
+
+	assert_memory_equal(now, b, mp->size * sizeof(*b));
+	free(now);
+}
+
+static void test_cross_hostile_domu(void **state)
+{
+	struct rxc_traffic t = {0};
+	struct xp_mempool *rooms;
+	struct rxc_worker w[3];
+	uint64_t *bus_mp, *bus_rooms;
+	uint32_t *refs;
+	pthread_t th[3];
+	unsigned long dirty = 0;
+	struct tu_objset s;
+	char args[32], *v;
+	int n1, n2;
+	unsigned int i;
+	size_t j;
+
+	(void)state;
+	rx_case_begin();
+	snprintf(args, sizeof(args), "peer=%u", rxc.domu);
+	t.mp = xp_mempool_create_ex(RX_POOL, 256, 2048, 32, 0, NULL, NULL, 0,
+				    XP_XEN_HANDLER, args);
+	assert_non_null(t.mp);
+	t.mbufs = xp_pktmbuf_pool_create_ex("rx_mbuf", 255, 32, 0, 2048,
+					    XP_XEN_HANDLER, args);
+	assert_non_null(t.mbufs);
+	rooms = tu_mbuf_priv(t.mbufs)->room_pool;
+	n1 = xp_xen_pool_grefs(t.mp, NULL, 0);
+	n2 = xp_xen_pool_grefs(rooms, NULL, 0);
+	refs = calloc((size_t)(n1 + n2), sizeof(*refs));
+	assert_non_null(refs);
+	xp_xen_pool_grefs(t.mp, refs, (unsigned int)n1);
+	xp_xen_pool_grefs(rooms, refs + n1, (unsigned int)n2);
+	tu_objset_init(&s, t.mp);
+	for (i = 0; i < s.n; i++)
+		memset(s.objs[i], 0, t.mp->elt_size);
+	bus_mp = rxc_bus_snapshot(t.mp);
+	bus_rooms = rxc_bus_snapshot(rooms);
+	assert_int_equal(rxs_say_refs(&rxc.rs, "c/refs", refs,
+				      (unsigned int)(n1 + n2)),
+			 0);
+	v = rxc_await("c/scribbling");
+	assert_string_equal(v, "1");
+	free(v);
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct rxc_worker){&t, i};
+		assert_int_equal(pthread_create(&th[i], NULL,
+						i < 2 ? rxc_objects
+						      : rxc_packets,
+						&w[i]),
+				 0);
+	}
+	sleep(5);
+	atomic_store(&t.stop, 1);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(rxs_say(&rxc.rs, "c/stop", "1"), 0);
+	v = rxc_await("c/passes");
+	print_message("domU scribbled %s passes over %d pages; traffic: "
+		      "%lu + %lu object rounds, %lu packet bursts\n",
+		      v, n1 + n2, t.rounds[0], t.rounds[1], t.rounds[2]);
+	assert_true(atol(v) > 0);
+	free(v);
+	assert_true(t.rounds[0] > 0 && t.rounds[1] > 0 && t.rounds[2] > 0);
+	/* The scribbles reached the objects (past what the traffic
+	 * zeroes)... */
+	for (i = 0; i < s.n; i++)
+		for (j = 64; j < t.mp->elt_size; j++)
+			dirty += ((uint8_t *)s.objs[i])[j] != 0;
+	assert_true(dirty > 0);
+	tu_objset_fini(&s);
+	/* ...and nothing of the pools' own. */
+	assert_int_equal(xp_mempool_audit(t.mp), 0);
+	tu_check_all_free(t.mp);
+	tu_mbuf_pool_check(t.mbufs);
+	rxc_bus_unchanged(t.mp, bus_mp);
+	rxc_bus_unchanged(rooms, bus_rooms);
+	free(bus_mp);
+	free(bus_rooms);
+	free(refs);
+	xp_mempool_free(t.mbufs);
+	xp_mempool_free(t.mp);
+	rx_assert_no_grants();
+}
+
+/* What the domU found on its side. */
+static void test_cross_domu_result(void **state)
+{
+	char *v;
+
+	(void)state;
+	v = rxc_await("result");
+	if (strcmp(v, "PASS") != 0)
+		fail_msg("domU: %s", v);
+	free(v);
+}
+
+static int rxc_setup(void **state)
+{
+	if (rx_setup(state) != 0 || rxs_open(&rxc.rs, rxc.domu) != 0)
+		return -1;
+	/* The domU is up and following. */
+	free(rxs_await(&rxc.rs, "domu-up", RX_WAIT));
+	return 0;
+}
+
+static int run_cross(uint32_t domu)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_cross_share_to_domu,
+					  rx_test_teardown),
+		cmocka_unit_test(test_cross_map_from_domu),
+		cmocka_unit_test_teardown(test_cross_hostile_domu,
+					  rx_test_teardown),
+		cmocka_unit_test(test_cross_domu_result),
+	};
+
+	rxc.domu = domu;
+	return cmocka_run_group_tests_name("realxen_cross", tests, rxc_setup,
+					   rx_teardown);
+}
+
 /* ---- Xen absent: the modules are not loaded yet --------------------- */
 
 static void test_fallback(void **state)
@@ -1054,12 +1473,16 @@ int main(int argc, char **argv)
 		return run_dom0();
 	if (argc == 2 && strcmp(argv[1], "noxen") == 0)
 		return run_noxen();
+	if (argc == 3 && strcmp(argv[1], "cross") == 0)
+		return run_cross((uint32_t)strtoul(argv[2], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "jumbo") == 0)
 		return run_jumbo((unsigned int)strtoul(argv[2], NULL, 10));
 	if (argc == 4 && strcmp(argv[1], "grant") == 0)
 		return run_grant((unsigned int)strtoul(argv[2], NULL, 10),
 				 argv[3]);
-	fprintf(stderr, "usage: %s dom0 | noxen | jumbo MAX | grant N FILE\n",
+	fprintf(stderr,
+		"usage: %s dom0 | noxen | cross DOMU | jumbo MAX | grant N "
+		"FILE\n",
 		argv[0]);
 	return 2;
 }
