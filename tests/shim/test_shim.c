@@ -1232,7 +1232,8 @@ static void test_reports_stderr(void **state)
 			    "gnttab: error: mmap failed: Invalid argument\n"
 			    "xc: error: Could not map grant table: Internal "
 			    "error\n"
-			    "gntshr: error: ioctl failed: Input/output error\n");
+			    "gntshr: error: ioctl failed: Input/output "
+			    "error\n");
 	assert_int_equal(err[0], ENOSPC);
 	assert_int_equal(err[1], EINVAL);
 	assert_int_equal(err[2], ESRCH);

@@ -6,12 +6,15 @@
  * Memory: every granted page lives in one memfd, the arena, so that the same
  * page can be mapped several times at once: by its granter (the local mapping
  * of xengntshr_share_pages), by its grantee (xengnttab_map_*, or a test's
- * xpshim_peer_map); the hypervisor itself (the hostile peer) writes it with
- * pwrite.  One file rather than one per grant, so that a thousand one-page
- * shares do not use up the process's descriptors.  Arena offsets are never
- * reused (a released page is punched out, which also frees its memory): a
- * page always starts zeroed, a stale mapping never aliases a newer grant,
- * and an arena page names one grant entry for good (the reverse index).
+ * xpshim_peer_map) and by the hypervisor itself (one view of the whole
+ * arena, through which the hostile peer writes: plain stores, no system
+ * call, so that it keeps up under valgrind; one mapping, so that
+ * /proc/self/maps stays short).  One file rather than one per grant, so that a
+ * thousand one-page shares do not use up the process's descriptors.  Arena
+ * offsets are never reused (a released page is punched out, which also
+ * frees its memory): a page always starts zeroed, a stale mapping never
+ * aliases a newer grant, and an arena page names one grant entry for good
+ * (the reverse index).
  *
  * Where the pages are: Linux lets a process move the pages of a gntalloc
  * mapping with mremap, and its unshare is a plain munmap of any range, so
@@ -216,8 +219,9 @@ static struct {
 	dev_t arena_dev;       /* its identity in /proc/self/maps */
 	ino_t arena_ino;
 	uint64_t arena_pages;  /* handed out so far; never reused */
+	uint64_t arena_cap;    /* the memfd's size, in pages */
+	uint8_t *view;         /* the hypervisor's mapping of all of it */
 	struct entry **rev;    /* arena page -> its entry, NULL once freed */
-	uint64_t rev_cap;
 	uint64_t rng;
 	uint64_t next_frame;   /* above every frame handed out */
 	struct {               /* XPSHIM_CONTIG_LINUX's cursor */
@@ -234,7 +238,7 @@ static struct {
 	struct peer_map *peers;
 	struct table_map *tables;
 	unsigned long table_seq;
-	unsigned int shared;   /* gntalloc's count: pages of unreleased shares */
+	unsigned int shared;   /* gntalloc's count: pages of live shares */
 	unsigned long calls[XPSHIM_FN_COUNT];
 	struct {
 		bool armed, fired;
@@ -511,6 +515,11 @@ static struct entry *entry_get(uint32_t granter, uint32_t ref)
 	return &d->e[ref];
 }
 
+static uint8_t *entry_view(const struct entry *e)
+{
+	return st.view + (size_t)(e->b->first + e->page) * PAGE;
+}
+
 static off_t entry_offset(const struct entry *e)
 {
 	return (off_t)((e->b->first + e->page) * PAGE);
@@ -553,30 +562,46 @@ static int arena_open(void)
 	return 0;
 }
 
+/* Room for @p need arena pages: the memfd (sparse) and the view grow by
+ * doubling, the reverse index with them. */
+static int arena_grow(uint64_t need)
+{
+	uint64_t cap = st.arena_cap ? st.arena_cap : 256;
+	struct entry **rev;
+	void *view;
+
+	while (cap < need)
+		cap *= 2;
+	rev = realloc(st.rev, cap * sizeof(*rev));
+	if (rev == NULL)
+		return -ENOMEM;
+	memset(rev + st.arena_cap, 0, (cap - st.arena_cap) * sizeof(*rev));
+	st.rev = rev;
+	if (ftruncate(st.arena, (off_t)(cap * PAGE)) < 0)
+		return -errno;
+	view = st.view == NULL
+		       ? mmap(NULL, cap * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, st.arena, 0)
+		       : mremap(st.view, st.arena_cap * PAGE, cap * PAGE,
+				MREMAP_MAYMOVE);
+	if (view == MAP_FAILED)
+		return -errno;
+	st.view = view;
+	st.arena_cap = cap;
+	return 0;
+}
+
 static int backing_new(unsigned int n, struct backing **out)
 {
 	struct backing *b = calloc(1, sizeof(*b));
-	uint64_t need = st.arena_pages + n, cap;
-	struct entry **rev;
+	uint64_t need = st.arena_pages + n;
 	int rc;
 
 	if (b == NULL)
 		return -ENOMEM;
 	rc = st.arena < 0 ? arena_open() : 0;
-	if (rc == 0 && need > st.rev_cap) {
-		cap = need > 2 * st.rev_cap ? need : 2 * st.rev_cap;
-		rev = realloc(st.rev, cap * sizeof(*rev));
-		if (rev == NULL) {
-			rc = -ENOMEM;
-		} else {
-			memset(rev + st.rev_cap, 0,
-			       (cap - st.rev_cap) * sizeof(*rev));
-			st.rev = rev;
-			st.rev_cap = cap;
-		}
-	}
-	if (rc == 0 && ftruncate(st.arena, (off_t)(need * PAGE)) < 0)
-		rc = -errno;
+	if (rc == 0 && need > st.arena_cap)
+		rc = arena_grow(need);
 	if (rc != 0) {
 		free(b);
 		return rc;
@@ -833,49 +858,18 @@ static int walk_query(int fd, uintptr_t lo, uintptr_t hi, arena_fn fn,
 	return 0;
 }
 
-static int maps_read_text(void)
-{
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap;
-	ssize_t n;
-	char *p;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (st.procmaps.cap - len < 8192) {
-			cap = st.procmaps.cap ? 2 * st.procmaps.cap : 65536;
-			p = realloc(st.procmaps.text, cap);
-			if (p == NULL) {
-				close(fd);
-				return -ENOMEM;
-			}
-			st.procmaps.text = p;
-			st.procmaps.cap = cap;
-		}
-		n = read(fd, st.procmaps.text + len, st.procmaps.cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (n < 0)
-		return -errno;
-	st.procmaps.text[len] = '\0';
-	return 0;
-}
-
-/* "start-end perms offset major:minor inode ..."; false if not that. */
-static bool maps_line(const char *p, uint64_t v[6])
+/*
+ * The first @p n numbers of a line "start-end perms offset major:minor
+ * inode ...", the permissions skipped; false if it is not such a line.
+ */
+static bool maps_line(const char *p, uint64_t v[6], int n)
 {
 	static const char seps[] = { '-', ' ', ' ', ':', ' ', '\0' };
 	static const int bases[] = { 16, 16, 16, 16, 16, 10 };
 	char *end;
 	int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < n; i++) {
 		v[i] = strtoull(p, &end, bases[i]);
 		if (end == p || (seps[i] != '\0' && *end != seps[i]))
 			return false;
@@ -890,32 +884,59 @@ static bool maps_line(const char *p, uint64_t v[6])
 	return true;
 }
 
-static int walk_text(uintptr_t lo, uintptr_t hi, arena_fn fn, void *arg)
+/*
+ * /proc/self/maps read from the start, a page a read (the kernel gives no
+ * more at once, and valgrind's memcheck checks the whole buffer of every
+ * read), each whole line looked at as it comes, up to the first line past
+ * the range.
+ */
+static int walk_text(int fd, uintptr_t lo, uintptr_t hi, arena_fn fn,
+		     void *arg)
 {
-	const char *p;
+	size_t len = 0, at = 0, cap;
+	const char *line, *nl;
 	uint64_t v[6];
-	int rc = maps_read_text();
+	ssize_t n;
+	char *p;
 
-	if (rc != 0)
-		return rc;
-	/* Lines are in address order. */
-	for (p = st.procmaps.text; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (!maps_line(p, v) || v[1] <= lo)
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -errno;
+	for (;;) {
+		if (st.procmaps.cap - len <= PAGE) {
+			cap = st.procmaps.cap ? 2 * st.procmaps.cap : 16 * PAGE;
+			p = realloc(st.procmaps.text, cap);
+			if (p == NULL)
+				return -ENOMEM;
+			st.procmaps.text = p;
+			st.procmaps.cap = cap;
+		}
+		n = read(fd, st.procmaps.text + len, PAGE);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (v[0] >= hi)
-			break;
-		if (is_arena(v[5], (unsigned int)v[3], (unsigned int)v[4]))
-			fn(v[0], v[1], v[2] / PAGE, arg);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		len += (size_t)n;
+		/* Lines are in address order; those in range are read whole. */
+		while ((nl = memchr(st.procmaps.text + at, '\n', len - at)) !=
+		       NULL) {
+			line = st.procmaps.text + at;
+			at = (size_t)(nl - st.procmaps.text) + 1;
+			if (!maps_line(line, v, 2) || v[1] <= lo)
+				continue;
+			if (v[0] >= hi)
+				return 0;
+			if (maps_line(line, v, 6) &&
+			    is_arena(v[5], (unsigned int)v[3],
+				     (unsigned int)v[4]))
+				fn(v[0], v[1], v[2] / PAGE, arg);
+		}
 	}
-	return 0;
 }
 
 /*
  * Call @p fn for every mapping of the arena that overlaps [@p lo, @p hi),
- * in address order, wherever the process moved it.  0 or a negative errno
- * (then @p fn may have seen some of them).
+ * in address order, wherever the process moved it; @p fn changes no
+ * mapping.  0 or a negative errno (then @p fn may have seen some of them).
  */
 static int arena_walk(uintptr_t lo, uintptr_t hi, arena_fn fn, void *arg)
 {
@@ -923,17 +944,22 @@ static int arena_walk(uintptr_t lo, uintptr_t hi, arena_fn fn, void *arg)
 
 	if (st.arena < 0 || lo >= hi)
 		return 0;
-	fd = st.cfg.maps_text ? -1 : maps_fd();
-	if (fd >= 0 && st.procmaps.query)
+	fd = maps_fd();
+	if (fd < 0)
+		return -errno;
+	if (st.procmaps.query && !st.cfg.maps_text)
 		return walk_query(fd, lo, hi, fn, arg);
-	return walk_text(lo, hi, fn, arg);
+	return walk_text(fd, lo, hi, fn, arg);
 }
 
-/* Whether the page at @p va, which holds @p e, is a peer's view of it. */
-static bool peer_view(uintptr_t va, const struct entry *e)
+/* Whether the page at @p va, which holds @p e, is the hypervisor's or a
+ * peer's view of it (not memory handed out to the process). */
+static bool other_view(uintptr_t va, const struct entry *e)
 {
 	const struct peer_map *pm;
 
+	if (va - (uintptr_t)st.view < st.arena_cap * PAGE)
+		return true;
 	for (pm = st.peers; pm != NULL && e->maps > 0; pm = pm->next)
 		if ((uintptr_t)pm->addr == va &&
 		    entry_get(pm->granter, pm->ref) == e)
@@ -964,7 +990,7 @@ static struct share *share_page_at(uintptr_t va, uint64_t page)
 {
 	struct entry *e = rev_entry(page);
 
-	if (e == NULL || e->b->share == NULL || peer_view(va, e) ||
+	if (e == NULL || e->b->share == NULL || other_view(va, e) ||
 	    gntdev_view(va, e))
 		return NULL;
 	return e->b->share;
@@ -1042,11 +1068,48 @@ static void sweep_locked(void)
 
 /* ---- reset and the calls' prologue and epilogue ---------------------- */
 
-static void unmap_fn(uintptr_t start, uintptr_t end, uint64_t page, void *arg)
+/* Mappings to unmap once the walk is over. */
+struct ranges {
+	struct {
+		uintptr_t start, end;
+	} *r;
+	size_t n, cap;
+	int err;
+};
+
+static void ranges_fn(uintptr_t start, uintptr_t end, uint64_t page,
+		      void *arg)
 {
+	struct ranges *rs = arg;
+	void *r;
+
 	(void)page;
-	(void)arg;
-	munmap((void *)start, end - start);
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		r = realloc(rs->r, rs->cap * sizeof(*rs->r));
+		if (r == NULL) {
+			rs->err = -ENOMEM;
+			return;
+		}
+		rs->r = r;
+	}
+	rs->r[rs->n].start = start;
+	rs->r[rs->n++].end = end;
+}
+
+/* Every mapping of the arena (the hypervisor's view included), wherever
+ * the process moved it. */
+static void unmap_arena_locked(void)
+{
+	struct ranges rs = { 0 };
+	size_t i;
+
+	if (arena_walk(0, UINTPTR_MAX, ranges_fn, &rs) != 0 || rs.err != 0)
+		fprintf(stderr, "xpshim: cannot read /proc/self/maps: pages "
+				"of the last run may stay mapped\n");
+	for (i = 0; i < rs.n; i++)
+		munmap((void *)rs.r[i].start, rs.r[i].end - rs.r[i].start);
+	free(rs.r);
 }
 
 static void teardown_locked(void)
@@ -1054,10 +1117,7 @@ static void teardown_locked(void)
 	unsigned int i;
 	uint32_t r;
 
-	/* Every mapping of the arena, wherever the process moved it. */
-	if (arena_walk(0, UINTPTR_MAX, unmap_fn, NULL) != 0)
-		fprintf(stderr, "xpshim: cannot read /proc/self/maps: pages "
-				"of the last run stay mapped\n");
+	unmap_arena_locked();
 	while (st.shares != NULL) {
 		struct share *s = st.shares;
 
@@ -1102,7 +1162,8 @@ static void teardown_locked(void)
 	st.ndoms = 0;
 	free(st.rev);
 	st.rev = NULL;
-	st.rev_cap = 0;
+	st.view = NULL;
+	st.arena_cap = 0;
 	if (st.arena >= 0)
 		close(st.arena);
 	st.arena = -1;
@@ -1903,7 +1964,7 @@ static void page_at_fn(uintptr_t start, uintptr_t end, uint64_t page,
 	const struct entry *e = rev_entry(page + (pa->va - start) / PAGE);
 
 	(void)end;
-	if (e != NULL && !peer_view(pa->va, e))
+	if (e != NULL && !other_view(pa->va, e))
 		pa->e = e;
 }
 
@@ -2100,27 +2161,20 @@ int xpshim_peer_unmap(uint32_t peer, uint32_t granter, uint32_t ref)
 
 /* ---- the hostile peer ------------------------------------------------ */
 
-/* The hypervisor writes a granted page through the arena itself, which
- * every mapping of the page sees.  1 if it did. */
-static unsigned int entry_write(const struct entry *e, const void *page)
-{
-	return pwrite(st.arena, page, PAGE, entry_offset(e)) == (ssize_t)PAGE;
-}
-
 unsigned int xpshim_scribble_all(uint8_t byte)
 {
-	static uint8_t page[PAGE];
 	unsigned int i, n = 0;
 	uint32_t r;
 
 	lock();
-	memset(page, byte, PAGE);
 	for (i = 0; i < st.ndoms; i++) {
 		for (r = REF_FIRST; r < table_entries(); r++) {
 			const struct entry *e = &st.doms[i]->e[r];
 
-			if (e->b != NULL && !e->readonly)
-				n += entry_write(e, page);
+			if (e->b != NULL && !e->readonly) {
+				memset(entry_view(e), byte, PAGE);
+				n++;
+			}
 		}
 	}
 	unlock();
@@ -2135,18 +2189,19 @@ unsigned int xpshim_scribble_all(uint8_t byte)
  */
 static bool scribble_next(unsigned int *d, uint32_t *r, uint64_t *rng)
 {
-	uint64_t w[PAGE / sizeof(uint64_t)];
 	unsigned int i;
 
 	for (; *d < st.ndoms; (*d)++, *r = REF_FIRST) {
 		const struct entry *e = st.doms[*d]->e;
 
 		for (; *r < table_entries(); (*r)++) {
+			uint64_t *w;
+
 			if (e[*r].b == NULL || e[*r].readonly)
 				continue;
+			w = (uint64_t *)(void *)entry_view(&e[*r]);
 			for (i = 0; i < PAGE / sizeof(*w); i++)
 				w[i] = rng_next(rng);
-			entry_write(&e[*r], w);
 			(*r)++;
 			return true;
 		}

@@ -199,7 +199,8 @@ unsigned long xpshim_calls(const char *fn);
 /**
  * Frame behind the page that contains @p va, if @p va lies in memory the
  * shim handed out (shared pages or mapped refs, wherever the process moved
- * them with mremap), else (uint64_t)-1.  Peer views are not handed out.
+ * them with mremap), else (uint64_t)-1.  The hypervisor's and the peers'
+ * views of the pages are not handed out.
  */
 uint64_t xpshim_frame_of(const void *va);
 
