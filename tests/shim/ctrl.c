@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <xenctrl.h>
@@ -15,9 +17,10 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
 				xentoollog_logger *dombuild_logger,
 				unsigned int open_flags)
 {
-	(void)logger;
+	/* libxenctrl reports errors to @logger; @dombuild_logger is for
+	 * building domains. */
 	(void)dombuild_logger;
-	return xpshim__open_call(XPSHIM_FN_XC_INTERFACE_OPEN, XPSHIM_XC,
+	return xpshim__open_call(XPSHIM_FN_XC_INTERFACE_OPEN, XPSHIM_XC, logger,
 				 open_flags);
 }
 
@@ -31,7 +34,7 @@ int xc_gnttab_get_version(xc_interface *xch, uint32_t domid)
 	struct xpshim_call c;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_XC_GNTTAB_GET_VERSION))
+	if (xpshim__begin(&c, XPSHIM_FN_XC_GNTTAB_GET_VERSION, xch))
 		rc = xpshim__gnttab_version(xch, domid);
 	return xpshim__end_int(&c, rc, "%p, dom %u", (void *)xch, domid);
 }
@@ -42,7 +45,7 @@ int xc_gnttab_query_size(xc_interface *xch, struct gnttab_query_size *query)
 	uint32_t nr = 0, max = 0;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_XC_GNTTAB_QUERY_SIZE)) {
+	if (xpshim__begin(&c, XPSHIM_FN_XC_GNTTAB_QUERY_SIZE, xch)) {
 		rc = xpshim__query_size(xch, query->dom, &nr, &max);
 		if (rc == 0) {
 			query->nr_frames = nr;
@@ -53,6 +56,11 @@ int xc_gnttab_query_size(xc_interface *xch, struct gnttab_query_size *query)
 	return xpshim__end_int(&c, rc, "%p, dom %u", (void *)xch, query->dom);
 }
 
+/*
+ * As libxenctrl: a table of the other version, or no gnt_num, fails at once
+ * and says nothing; past that, a failure reports "Could not map grant
+ * table".
+ */
 static void *map_table(enum xpshim_fn fn, xc_interface *xch, uint32_t domid,
 		       int version, int *gnt_num)
 {
@@ -60,8 +68,15 @@ static void *map_table(enum xpshim_fn fn, xc_interface *xch, uint32_t domid,
 	void *p = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, fn))
-		rc = xpshim__map_table(xch, domid, version, &p, gnt_num);
+	if (xpshim__begin(&c, fn, xch)) {
+		rc = xpshim__gnttab_version(xch, domid);
+		if (rc >= 0 && (rc != version || gnt_num == NULL)) {
+			rc = -EINVAL;
+			c.quiet = true;
+		} else if (rc >= 0) {
+			rc = xpshim__map_table(xch, domid, &p, gnt_num);
+		}
+	}
 	return xpshim__end_ptr(&c, rc, p, "%p, dom %u", (void *)xch, domid);
 }
 

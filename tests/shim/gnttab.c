@@ -15,8 +15,8 @@
 xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	(void)logger;
-	return xpshim__open_call(XPSHIM_FN_GNTSHR_OPEN, XPSHIM_GNTSHR, open_flags);
+	return xpshim__open_call(XPSHIM_FN_GNTSHR_OPEN, XPSHIM_GNTSHR, logger,
+				 open_flags);
 }
 
 int xengntshr_close(xengntshr_handle *xgs)
@@ -31,7 +31,7 @@ void *xengntshr_share_pages(xengntshr_handle *xgs, uint32_t domid, int count,
 	void *p = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_SHARE_PAGES))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_SHARE_PAGES, xgs))
 		rc = xpshim__share(xgs, domid, count, refs, writable, &p);
 	return xpshim__end_ptr(&c, rc, p, "%p, dom %u, %d pages, writable %d",
 			       (void *)xgs, domid, count, writable);
@@ -43,8 +43,10 @@ int xengntshr_unshare(xengntshr_handle *xgs, void *start_address,
 	struct xpshim_call c;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_UNSHARE))
-		rc = xpshim__unshare(xgs, start_address, count);
+	/* libxengnttab's Linux backend: munmap(start_address, count pages),
+	 * whatever the handle. */
+	if (xpshim__begin(&c, XPSHIM_FN_GNTSHR_UNSHARE, xgs))
+		rc = xpshim__unshare(start_address, count);
 	return xpshim__end_int(&c, rc, "%p, %p, %u pages", (void *)xgs,
 			       start_address, count);
 }
@@ -52,8 +54,8 @@ int xengntshr_unshare(xengntshr_handle *xgs, void *start_address,
 xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	(void)logger;
-	return xpshim__open_call(XPSHIM_FN_GNTTAB_OPEN, XPSHIM_GNTTAB, open_flags);
+	return xpshim__open_call(XPSHIM_FN_GNTTAB_OPEN, XPSHIM_GNTTAB, logger,
+				 open_flags);
 }
 
 int xengnttab_close(xengnttab_handle *xgt)
@@ -68,7 +70,7 @@ void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid,
 	void *p = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_GRANT_REF))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_GRANT_REF, xgt))
 		rc = xpshim__map(xgt, 1, &domid, 0, &ref, prot, &p);
 	return xpshim__end_ptr(&c, rc, p, "%p, dom %u, ref %u, prot %#x",
 			       (void *)xgt, domid, ref, prot);
@@ -81,7 +83,7 @@ void *xengnttab_map_grant_refs(xengnttab_handle *xgt, uint32_t count,
 	void *p = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_GRANT_REFS))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_GRANT_REFS, xgt))
 		rc = xpshim__map(xgt, count, domids, 1, refs, prot, &p);
 	return xpshim__end_ptr(&c, rc, p, "%p, %u refs, prot %#x",
 			       (void *)xgt, count, prot);
@@ -94,7 +96,7 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count,
 	void *p = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_DOMAIN_GRANT_REFS))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_MAP_DOMAIN_GRANT_REFS, xgt))
 		rc = xpshim__map(xgt, count, &domid, 0, refs, prot, &p);
 	return xpshim__end_ptr(&c, rc, p, "%p, %u refs of dom %u, prot %#x",
 			       (void *)xgt, count, domid, prot);
@@ -105,7 +107,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	struct xpshim_call c;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_UNMAP))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_UNMAP, xgt))
 		rc = xpshim__unmap(xgt, start_address, count);
 	return xpshim__end_int(&c, rc, "%p, %p, %u pages", (void *)xgt,
 			       start_address, count);
@@ -116,7 +118,7 @@ int xengnttab_set_max_grants(xengnttab_handle *xgt, uint32_t nr_grants)
 	struct xpshim_call c;
 	int rc = 0;
 
-	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_SET_MAX_GRANTS))
+	if (xpshim__begin(&c, XPSHIM_FN_GNTTAB_SET_MAX_GRANTS, xgt))
 		rc = xpshim__set_max_grants(xgt, nr_grants);
 	return xpshim__end_int(&c, rc, "%p, %u", (void *)xgt, nr_grants);
 }

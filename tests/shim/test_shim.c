@@ -2,12 +2,16 @@
 /*
  * The mock hypervisor shim, tested through the real Xen headers' functions
  * (this program links against the stand-ins) and the control API: share and
- * unshare, the gntalloc limit, a full table, exact unshare and unmap, a peer
- * mapping that outlives unshare, read-only grants, map mode and its errors,
- * grant-table snapshots (v1 and v2), Xen absent, unprivileged, fault
- * injection on every shimmed function, frame contiguity and numbering, the
- * hostile peer, reset, the environment (also on first use, in a child) and
- * concurrent use.
+ * unshare, the gntalloc limit, a full table, refs from a LIFO free list,
+ * unshare as munmap (pieces, pages moved with mremap, peer and gntdev views
+ * of the same pages, pages the process unmapped itself), a peer mapping
+ * that outlives unshare, read-only grants, map mode and its errors, a
+ * domain's own numeric id against DOMID_SELF, grant-table snapshots (v1 and
+ * v2), Xen absent, unprivileged, the libraries' error reports (to a logger,
+ * or to stderr: tests that provoke failures with no logger print them),
+ * fault injection on every shimmed function, frame contiguity and
+ * numbering, the hostile peer, reset, the environment (also on first use,
+ * in a child) and concurrent use.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -170,6 +174,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.absent, XPSHIM_PRESENT);
 	assert_int_equal(c.unprivileged, 0);
 	assert_int_equal(c.log, 0);
+	assert_int_equal(c.maps_text, 0);
 }
 
 static void test_share_unshare(void **state)
@@ -227,7 +232,6 @@ static void test_share_unshare(void **state)
 static void test_share_errors(void **state)
 {
 	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
-	xengntshr_handle *other = xengntshr_open(NULL, 0);
 	xengntshr_handle *stale = xengntshr_open(NULL, 0);
 	struct xpshim_leaks before;
 	uint32_t refs[3] = { 0, 0, 0 }, keep[3];
@@ -246,19 +250,21 @@ static void test_share_errors(void **state)
 	ASSERT_NULL_ERRNO(xengntshr_share_pages(stale, 1, 1, refs, 1), EBADF);
 	assert_true(all_bytes(refs, sizeof(refs), 0));
 
-	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p, 2), EINVAL);
-	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p, 4), EINVAL);
-	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p + PAGE, 2), EINVAL);
-	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, NULL, 3), EINVAL);
+	/* Unshare is munmap: what munmap refuses. */
+	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p, 0), EINVAL);
+	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p + 1, 3), EINVAL);
+	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p + PAGE - 1, 1), EINVAL);
 	ASSERT_FAIL_ERRNO(xengntshr_close(stale), EBADF);
 	assert_leaks_same(&before);
 	assert_int_equal(xpshim_ref_info(SELF, keep[2], NULL, NULL, NULL), 0);
 
-	/* On Linux unshare is munmap: any handle will do. */
-	assert_int_equal(xengntshr_unshare(other, p, 3), 0);
-	ASSERT_FAIL_ERRNO(xengntshr_unshare(xgs, p, 3), EINVAL);
+	/* Any handle will do, a closed one too; where nothing is mapped
+	 * (any more), munmap succeeds and nothing changes. */
+	assert_int_equal(xengntshr_unshare(stale, p, 3), 0);
+	assert_leaks(0, 0, 0, 1, 0);
+	assert_int_equal(xengntshr_unshare(xgs, p, 3), 0);
+	assert_leaks(0, 0, 0, 1, 0);
 	assert_int_equal(xengntshr_close(NULL), 0);
-	assert_int_equal(xengntshr_close(other), 0);
 	assert_int_equal(xengntshr_close(xgs), 0);
 	assert_true(xpshim_no_leaks());
 }
@@ -384,6 +390,273 @@ static void test_peer_outlives_unshare(void **state)
 	assert_true(xpshim_no_leaks());
 }
 
+/* Refs come off a last-in-first-out free list, as from Linux's grant
+ * allocator; a share releases its refs in ref order. */
+static void test_refs_lifo(void **state)
+{
+	static const uint32_t again[8] = { 12, 11, 10, 9, 8, 13, 14, 15 };
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	uint32_t refs[8], g[3];
+	unsigned int i;
+	uint8_t *p, *q;
+	void *v;
+
+	(void)state;
+	p = xengntshr_share_pages(xgs, 1, 5, refs, 1);
+	assert_non_null(p);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(refs[i], 8 + i);
+	assert_int_equal(xengntshr_unshare(xgs, p, 5), 0);
+	/* As measured on Linux: the released ones, last first, then fresh
+	 * ones in ascending order. */
+	p = xengntshr_share_pages(xgs, 1, 8, refs, 1);
+	assert_non_null(p);
+	assert_memory_equal(refs, again, sizeof(again));
+	assert_int_equal(xengntshr_unshare(xgs, p, 8), 0);
+
+	/* Whichever share goes last gives its refs out first. */
+	p = xengntshr_share_pages(xgs, 1, 1, &refs[0], 1);
+	q = xengntshr_share_pages(xgs, 1, 1, &refs[1], 1);
+	assert_non_null(p);
+	assert_non_null(q);
+	assert_int_equal(refs[0], 15);
+	assert_int_equal(refs[1], 14);
+	assert_int_equal(xengntshr_unshare(xgs, q, 1), 0);
+	assert_int_equal(xengntshr_unshare(xgs, p, 1), 0);
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(refs[0], 15);
+	assert_int_equal(refs[1], 14);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+
+	/* A ref the peer still maps goes back when the peer lets go. */
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(refs[0], 14);
+	assert_int_equal(refs[1], 15);
+	assert_int_equal(xpshim_peer_map(1, SELF, 15, 1, &v), 0);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	assert_int_equal(xpshim_peer_unmap(1, SELF, 15), 0);
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(refs[0], 15);
+	assert_int_equal(refs[1], 14);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+
+	/* A guest's table works the same way. */
+	assert_int_equal(xpshim_guest_grant(5, SELF, 3, 0, g), 0);
+	assert_int_equal(g[0], 8);
+	assert_int_equal(g[1], 9);
+	assert_int_equal(g[2], 10);
+	assert_int_equal(xpshim_guest_revoke(5, 2, g), 0);
+	assert_int_equal(xpshim_guest_grant(5, SELF, 2, 0, g), 0);
+	assert_int_equal(g[0], 9);
+	assert_int_equal(g[1], 8);
+	assert_int_equal(xpshim_guest_grant(5, SELF, 1, 0, &refs[0]), 0);
+	assert_int_equal(refs[0], 11);
+	assert_int_equal(xpshim_guest_revoke(5, 2, g), 0);
+	refs[1] = 10;
+	assert_int_equal(xpshim_guest_revoke(5, 2, refs), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+/*
+ * Unshare is munmap: gntalloc releases a share once every piece of its
+ * mapping is gone, and not before (measured: 2 of 4 pages unmapped, the 4
+ * entries stayed in use; the other 2 unmapped, all were released).
+ */
+static void test_unshare_pieces(void **state)
+{
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	uint32_t refs[4], again[4];
+	unsigned int i;
+	uint64_t f2;
+	uint8_t *p;
+
+	(void)state;
+	p = xengntshr_share_pages(xgs, 1, 4, refs, 1);
+	assert_non_null(p);
+	f2 = ref_frame(SELF, refs[2]);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	assert_leaks(4, 4, 0, 1, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(xpshim_ref_info(SELF, refs[i], NULL, NULL,
+						 NULL),
+				 0);
+	assert_int_equal(xpshim_frame_of(p), NO_FRAME);
+	assert_int_equal(xpshim_frame_of(p + 2 * PAGE), f2);
+	p[2 * PAGE] = 1;
+	/* Again: nothing is mapped there, nothing changes. */
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	assert_leaks(4, 4, 0, 1, 0);
+
+	/* A range wider than the rest of the share. */
+	assert_int_equal(xengntshr_unshare(xgs, p + PAGE, 3), 0);
+	assert_leaks(0, 0, 0, 1, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(xpshim_ref_info(SELF, refs[i], NULL, NULL,
+						 NULL),
+				 -ENOENT);
+	/* Released in ref order: the last one comes back first. */
+	p = xengntshr_share_pages(xgs, 1, 4, again, 1);
+	assert_non_null(p);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(again[i], refs[3 - i]);
+	/* Pieces of two shares in one range. */
+	assert_int_equal(xengntshr_unshare(xgs, p + PAGE, 2), 0);
+	assert_leaks(4, 4, 0, 1, 0);
+	assert_int_equal(xengntshr_unshare(xgs, p, 4), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+/* An empty reservation of @n pages, for mremap to move pages into. */
+static uint8_t *reserve(unsigned int n)
+{
+	void *z = mmap(NULL, (size_t)n * PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	assert_true(z != MAP_FAILED);
+	return z;
+}
+
+/* Move page @from to @to (MREMAP_MAYMOVE | MREMAP_FIXED). */
+static void move_page(uint8_t *from, uint8_t *to)
+{
+	assert_true(mremap(from, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   to) == (void *)to);
+}
+
+/*
+ * The process moves single pages of a share elsewhere with mremap (real
+ * gntalloc mappings allow it: grants keep their frames, data stays) and
+ * unshares them where they are, in ranges that match no share call.
+ */
+static void check_unshare_moved(int maps_text)
+{
+	struct xpshim_config c = config();
+	xengntshr_handle *xgs;
+	uint32_t refs[4], again[4];
+	uint64_t f[4];
+	unsigned int i;
+	uint8_t *p, *z;
+
+	c.maps_text = maps_text;
+	xpshim_reset(&c);
+	xgs = xengntshr_open(NULL, 0);
+	p = xengntshr_share_pages(xgs, 1, 4, refs, 1);
+	assert_non_null(p);
+	for (i = 0; i < 4; i++) {
+		f[i] = ref_frame(SELF, refs[i]);
+		memset(p + i * PAGE, (int)(i + 1), PAGE);
+	}
+	z = reserve(4);
+	move_page(p + PAGE, z + 2 * PAGE);
+	move_page(p + 3 * PAGE, z);
+	assert_true(all_bytes(z + 2 * PAGE, PAGE, 2));
+	assert_true(all_bytes(z, PAGE, 4));
+	assert_int_equal(xpshim_frame_of(z + 2 * PAGE + 77), f[1]);
+	assert_int_equal(xpshim_frame_of(z), f[3]);
+	assert_int_equal(xpshim_frame_of(z + PAGE), NO_FRAME);
+	assert_int_equal(xpshim_frame_of(p + PAGE), NO_FRAME);
+	assert_int_equal(xpshim_frame_of(p + 2 * PAGE), f[2]);
+	/* The hypervisor's view is the moved page's too. */
+	assert_int_equal(xpshim_scribble_all(0x3c), 4);
+	assert_true(all_bytes(z + 2 * PAGE, PAGE, 0x3c));
+
+	assert_int_equal(xengntshr_unshare(xgs, p, 1), 0);
+	assert_int_equal(xengntshr_unshare(xgs, p + 2 * PAGE, 2), 0);
+	assert_leaks(4, 4, 0, 1, 0);
+	assert_int_equal(xpshim_frame_of(z), f[3]);
+	/* The last two pages, where they are now (and the reservation's
+	 * holes around them). */
+	assert_int_equal(xengntshr_unshare(xgs, z, 4), 0);
+	assert_leaks(0, 0, 0, 1, 0);
+	p = xengntshr_share_pages(xgs, 1, 4, again, 1);
+	assert_non_null(p);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(again[i], refs[3 - i]);
+	assert_int_equal(xengntshr_unshare(xgs, p, 4), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+static void test_unshare_moved(void **state)
+{
+	(void)state;
+	check_unshare_moved(0); /* PROCMAP_QUERY, where the kernel has it */
+	check_unshare_moved(1); /* the text of /proc/self/maps */
+}
+
+/* A peer's view and a gntdev mapping of a share's page are the same arena
+ * pages, but not the share's: unmapping them does not release it. */
+static void test_unshare_foreign_views(void **state)
+{
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+	uint32_t refs[2], own[2];
+	uint8_t *p, *q, *m;
+	void *v;
+
+	(void)state;
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(xpshim_peer_map(1, SELF, refs[1], 1, &v), 0);
+	assert_int_equal(xpshim_frame_of(v), NO_FRAME);
+	assert_int_equal(xengntshr_unshare(xgs, p, 1), 0);
+	assert_int_equal(xengntshr_unshare(xgs, v, 1), 0);
+	assert_leaks(2, 2, 0, 2, 0);
+	assert_int_equal(xpshim_frame_of(p + PAGE), ref_frame(SELF, refs[1]));
+	assert_int_equal(xpshim_peer_unmap(1, SELF, refs[1]), 0);
+	assert_int_equal(xengntshr_unshare(xgs, p + PAGE, 1), 0);
+	assert_leaks(0, 0, 0, 2, 0);
+
+	/* A domain maps its own grants through gntdev. */
+	q = xengntshr_share_pages(xgs, SELF, 2, own, 1);
+	assert_non_null(q);
+	m = xengnttab_map_domain_grant_refs(xgt, 1, SELF, &own[1], RW);
+	assert_non_null(m);
+	assert_int_equal(xengntshr_unshare(xgs, q, 1), 0);
+	assert_int_equal(xengntshr_unshare(xgs, m, 1), 0);
+	assert_leaks(2, 2, 1, 2, 0);
+	assert_int_equal(xengnttab_unmap(xgt, m, 1), 0);
+	assert_int_equal(xengntshr_unshare(xgs, q + PAGE, 1), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+/* Unshare is munmap, and so is munmap: the shim notices pages the process
+ * unmapped itself when it counts leaks, or before refusing a share. */
+static void test_unmapped_by_process(void **state)
+{
+	struct xpshim_config c = config();
+	xengntshr_handle *xgs;
+	uint32_t refs[4];
+	uint8_t *p, *q;
+
+	(void)state;
+	c.limit = 4;
+	xpshim_reset(&c);
+	xgs = xengntshr_open(NULL, 0);
+	p = xengntshr_share_pages(xgs, 1, 4, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(munmap(p, 2 * PAGE), 0);
+	assert_leaks(4, 4, 0, 1, 0);
+	assert_int_equal(munmap(p + 2 * PAGE, 2 * PAGE), 0);
+	assert_leaks(0, 0, 0, 1, 0);
+
+	p = xengntshr_share_pages(xgs, 1, 4, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(munmap(p, 4 * PAGE), 0);
+	q = xengntshr_share_pages(xgs, 1, 4, refs, 1);
+	assert_non_null(q);
+	assert_int_equal(xengntshr_unshare(xgs, q, 4), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_true(xpshim_no_leaks());
+}
+
 static void test_readonly(void **state)
 {
 	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
@@ -414,7 +687,7 @@ static void test_readonly(void **state)
 	/* Map mode: a guest's read-only grant is mapped read-only or not. */
 	assert_int_equal(xpshim_guest_grant(5, SELF, 2, 1, g), 0);
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 2, 5, g, RW),
-			  EPERM);
+			  EINVAL);
 	assert_leaks(2, 0, 0, 2, 0);
 	m = xengnttab_map_domain_grant_refs(xgt, 2, 5, g, PROT_READ);
 	assert_non_null(m);
@@ -464,23 +737,29 @@ static void test_map_mode(void **state)
 	assert_leaks(5, 0, 4, 2, 0);
 
 	xpshim_leaks(&before);
+	/* As gntdev's mmap on real Xen, every refusal is EINVAL: a reserved
+	 * ref, a free one, one beyond the table, a domain that granted
+	 * nothing, a ref granted to another domain, DOMID_SELF. */
 	bad[0] = g[0];
 	bad[1] = 7;
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 2, 5, bad, RW),
-			  ENOENT);
+			  EINVAL);
 	bad[1] = 600;
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 2, 5, bad, RW),
-			  ENOENT);
+			  EINVAL);
 	bad[1] = 64 * 512;
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 2, 5, bad, RW),
-			  ENOENT);
+			  EINVAL);
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 1, 7, g, RW),
-			  ENOENT);
+			  EINVAL);
 	doms[0] = 5;
 	doms[1] = 6;
 	bad[1] = h;
 	ASSERT_NULL_ERRNO(xengnttab_map_grant_refs(xgt, 2, doms, bad, RW),
-			  EPERM);
+			  EINVAL);
+	ASSERT_NULL_ERRNO(xengnttab_map_grant_ref(xgt, XPSHIM_DOMID_SELF, g[0],
+						  RW),
+			  EINVAL);
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 0, 5, g, RW),
 			  EINVAL);
 	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(xgt, 1, 0x7FF5, g,
@@ -520,6 +799,62 @@ static void test_map_mode(void **state)
 	assert_int_equal(xpshim_guest_revoke(6, 1, &h), 0);
 	assert_int_equal(xengnttab_close(other), 0);
 	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+/*
+ * Real Xen refuses a foreign mapping that names the caller by its number,
+ * so a domain reads its own table under DOMID_SELF; gntdev, on the
+ * contrary, maps a domain's own grants by its number and refuses
+ * DOMID_SELF.
+ */
+static void test_own_domid(void **state)
+{
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	grant_entry_v1_t *t;
+	uint32_t own[2], other;
+	uint8_t *p, *q, *m;
+	int n = -1;
+
+	(void)state;
+	p = xengntshr_share_pages(xgs, SELF, 2, own, 1);
+	q = xengntshr_share_pages(xgs, 1, 1, &other, 1);
+	assert_non_null(p);
+	assert_non_null(q);
+
+	assert_int_equal(xc_gnttab_get_version(xch, SELF), 1);
+	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v1(xch, SELF, &n), ESRCH);
+	assert_int_equal(n, 64 * 512);
+	t = xc_gnttab_map_table_v1(xch, XPSHIM_DOMID_SELF, &n);
+	assert_non_null(t);
+	assert_int_equal(t[own[0]].domid, SELF);
+	assert_int_equal(t[other].domid, 1);
+	assert_int_equal(munmap(t, 64 * PAGE), 0);
+
+	m = xengnttab_map_domain_grant_refs(xgt, 2, SELF, own, RW);
+	assert_non_null(m);
+	p[PAGE + 9] = 0x42;
+	assert_int_equal(m[PAGE + 9], 0x42);
+	assert_int_equal(xpshim_frame_of(m), ref_frame(SELF, own[0]));
+	ASSERT_NULL_ERRNO(xengnttab_map_domain_grant_refs(
+				  xgt, 2, XPSHIM_DOMID_SELF, own, RW),
+			  EINVAL);
+	ASSERT_NULL_ERRNO(xengnttab_map_grant_ref(xgt, XPSHIM_DOMID_SELF,
+						  own[0], PROT_READ),
+			  EINVAL);
+	/* Granted to domain 1, not to us. */
+	ASSERT_NULL_ERRNO(xengnttab_map_grant_ref(xgt, SELF, other, PROT_READ),
+			  EINVAL);
+	assert_leaks(3, 3, 2, 3, 0);
+
+	assert_int_equal(xengnttab_unmap(xgt, m, 2), 0);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	assert_int_equal(xengntshr_unshare(xgs, q, 1), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_int_equal(xc_interface_close(xch), 0);
 	assert_true(xpshim_no_leaks());
 }
 
@@ -571,6 +906,13 @@ static void test_table_v1(void **state)
 	pr = xengntshr_share_pages(xgs, 5, 1, &ro_ref, 0);
 	assert_non_null(p);
 	assert_non_null(pr);
+	/* Xen refuses a foreign mapping of our own number; libxenctrl has
+	 * set the count by then. */
+	n = -1;
+	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v1(xch, SELF, &n), ESRCH);
+	assert_int_equal(n, 64 * 512);
+	assert_leaks(4, 4, 0, 2, 0);
+	n = 0;
 	t = xc_gnttab_map_table_v1(xch, XPSHIM_DOMID_SELF, &n);
 	assert_non_null(t);
 	assert_int_equal(n, 64 * 512);
@@ -592,7 +934,7 @@ static void test_table_v1(void **state)
 	/* A snapshot: later changes do not show in it, a new one has them. */
 	assert_int_equal(xengntshr_unshare(xgs, pr, 1), 0);
 	assert_int_equal(t[ro_ref].flags, GTF_permit_access | GTF_readonly);
-	t2 = xc_gnttab_map_table_v1(xch, SELF, &n);
+	t2 = xc_gnttab_map_table_v1(xch, XPSHIM_DOMID_SELF, &n);
 	assert_non_null(t2);
 	assert_int_equal(t2[ro_ref].flags, 0);
 	assert_leaks(3, 3, 0, 2, 2);
@@ -604,7 +946,10 @@ static void test_table_v1(void **state)
 	assert_int_equal(munmap(t2, 64 * PAGE), 0);
 	assert_leaks(3, 3, 0, 2, 0);
 
+	/* The other version fails first, count untouched. */
 	n = -1;
+	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v2(xch, XPSHIM_DOMID_SELF, &n),
+			  EINVAL);
 	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v2(xch, SELF, &n), EINVAL);
 	assert_int_equal(n, -1);
 	assert_leaks(3, 3, 0, 2, 0);
@@ -644,8 +989,10 @@ static void test_table_v2(void **state)
 	assert_int_equal(xpshim_ref_info(0, refs[0], NULL, NULL, NULL),
 			 -ENOENT);
 	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v1(xch, 3, &n), EINVAL);
+	ASSERT_NULL_ERRNO(xc_gnttab_map_table_v2(xch, 3, &n), ESRCH);
+	assert_int_equal(xc_gnttab_get_version(xch, 3), 2);
 
-	t = xc_gnttab_map_table_v2(xch, 3, &n);
+	t = xc_gnttab_map_table_v2(xch, XPSHIM_DOMID_SELF, &n);
 	assert_non_null(t);
 	assert_int_equal(n, 64 * 512); /* v1-sized count, as libxenctrl */
 	for (i = 0; i < 2; i++) {
@@ -711,6 +1058,242 @@ static void test_unprivileged(void **state)
 	assert_non_null(xgt);
 	assert_int_equal(xengntshr_close(xgs), 0);
 	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_true(xpshim_no_leaks());
+}
+
+/* ---- the libraries' error reports -------------------------------------- */
+
+/* A xentoollog logger that keeps the last message. */
+struct test_logger {
+	xentoollog_logger vtable; /* first: the libraries get its address */
+	unsigned int calls;
+	xentoollog_level level;
+	int errnoval;
+	char context[16];
+	char msg[128];
+};
+
+static void tl_vmessage(xentoollog_logger *lg, xentoollog_level level,
+			int errnoval, const char *context, const char *format,
+			va_list al)
+{
+	struct test_logger *t = (struct test_logger *)lg;
+
+	t->calls++;
+	t->level = level;
+	t->errnoval = errnoval;
+	snprintf(t->context, sizeof(t->context), "%s",
+		 context != NULL ? context : "(null)");
+	vsnprintf(t->msg, sizeof(t->msg), format, al);
+}
+
+/* The libraries never destroy a logger they were given. */
+static void tl_destroy(xentoollog_logger *lg)
+{
+	((struct test_logger *)lg)->calls += 1000;
+}
+
+static void tl_init(struct test_logger *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->vtable.vmessage = tl_vmessage;
+	t->vtable.destroy = tl_destroy;
+}
+
+/* Exactly one message since the last check, and it was this one. */
+static void tl_check(struct test_logger *t, int errnoval, const char *context,
+		     const char *msg)
+{
+	assert_int_equal(t->calls, 1);
+	assert_int_equal(t->level, XTL_ERROR);
+	assert_int_equal(t->errnoval, errnoval);
+	assert_string_equal(t->context, context);
+	assert_string_equal(t->msg, msg);
+	t->calls = 0;
+}
+
+/* fd 2 goes to a file between capture and release. */
+static struct {
+	int saved;
+	FILE *f;
+} err_cap;
+
+static void stderr_capture(void)
+{
+	fflush(stderr);
+	err_cap.f = tmpfile();
+	assert_non_null(err_cap.f);
+	err_cap.saved = dup(2);
+	assert_true(err_cap.saved >= 0);
+	assert_true(dup2(fileno(err_cap.f), 2) == 2);
+}
+
+/* What was written to fd 2 since stderr_capture(), into @buf. */
+static void stderr_release(char *buf, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	assert_true(dup2(err_cap.saved, 2) == 2);
+	close(err_cap.saved);
+	rewind(err_cap.f);
+	n = fread(buf, 1, len - 1, err_cap.f);
+	buf[n] = '\0';
+	fclose(err_cap.f);
+}
+
+/* The loggers given to the open calls, NULL for none. */
+struct loggers {
+	struct test_logger *gntshr, *gnttab, *xc;
+};
+
+/* Failures of each reporting call, on the handles given (logger limit 2);
+ * errno of each into @err; successful calls and silent failures between.
+ * Each report reached the logger of its handle, if it has one. */
+static void provoke_reports(xengntshr_handle *xgs, xengnttab_handle *xgt,
+			    xc_interface *xch, const struct loggers *tl,
+			    int err[4])
+{
+	uint32_t refs[3], bad = 7;
+	int n = -1;
+	void *p;
+
+	errno = 0;
+	assert_null(xengntshr_share_pages(xgs, 1, 3, refs, 1)); /* limit */
+	err[0] = errno;
+	if (tl->gntshr != NULL)
+		tl_check(tl->gntshr, ENOSPC, "gntshr", "ioctl failed");
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	assert_int_equal(xengntshr_unshare(xgs, p, 2), 0);
+	errno = 0;
+	assert_null(xengnttab_map_domain_grant_refs(xgt, 1, 5, &bad, RW));
+	err[1] = errno;
+	if (tl->gnttab != NULL)
+		tl_check(tl->gnttab, EINVAL, "gnttab", "mmap failed");
+	errno = 0;
+	assert_null(xc_gnttab_map_table_v1(xch, SELF, &n));
+	err[2] = errno;
+	if (tl->xc != NULL)
+		tl_check(tl->xc, -1, "xc",
+			 "Could not map grant table: Internal error");
+	/* Silent in libxenctrl: the other version. */
+	assert_null(xc_gnttab_map_table_v2(xch, XPSHIM_DOMID_SELF, &n));
+	assert_int_equal(xc_gnttab_get_version(xch, SELF), 1);
+	/* An injected fault says what a real failure would. */
+	xpshim_fail_nth("xengntshr_share_pages", 1, EIO);
+	errno = 0;
+	assert_null(xengntshr_share_pages(xgs, 1, 1, refs, 1));
+	err[3] = errno;
+	if (tl->gntshr != NULL)
+		tl_check(tl->gntshr, EIO, "gntshr", "ioctl failed");
+	if (tl->gnttab != NULL)
+		assert_int_equal(tl->gnttab->calls, 0);
+	if (tl->xc != NULL)
+		assert_int_equal(tl->xc->calls, 0);
+}
+
+/*
+ * With no logger, the real libraries make a stdio logger on stderr: one
+ * line a failure.  The opens fail silently when Xen is absent, and a
+ * handle that is not open has no logger to report to.
+ */
+static void test_reports_stderr(void **state)
+{
+	struct xpshim_config c = config();
+	const struct loggers none = { NULL, NULL, NULL };
+	xengntshr_handle *xgs, *closed;
+	xengnttab_handle *xgt;
+	struct test_logger tl;
+	xc_interface *xch;
+	uint32_t ref;
+	char out[1024];
+	int err[4];
+
+	(void)state;
+	tl_init(&tl);
+	c.limit = 2;
+	xpshim_reset(&c);
+	xgs = xengntshr_open(NULL, 0);
+	closed = xengntshr_open(NULL, 0);
+	xgt = xengnttab_open(NULL, 0);
+	/* The build logger hears nothing of errors. */
+	xch = xc_interface_open(NULL, &tl.vtable, 0);
+	assert_non_null(xch);
+	assert_int_equal(xengntshr_close(closed), 0);
+
+	stderr_capture();
+	provoke_reports(xgs, xgt, xch, &none, err);
+	(void)xengntshr_share_pages(closed, 1, 1, &ref, 1);
+	stderr_release(out, sizeof(out));
+	assert_string_equal(out,
+			    "gntshr: error: ioctl failed: No space left on "
+			    "device\n"
+			    "gnttab: error: mmap failed: Invalid argument\n"
+			    "xc: error: Could not map grant table: Internal "
+			    "error\n"
+			    "gntshr: error: ioctl failed: Input/output "
+			    "error\n");
+	assert_int_equal(err[0], ENOSPC);
+	assert_int_equal(err[1], EINVAL);
+	assert_int_equal(err[2], ESRCH);
+	assert_int_equal(err[3], EIO);
+	assert_int_equal(tl.calls, 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_int_equal(xc_interface_close(xch), 0);
+
+	c.absent = XPSHIM_ABSENT_ENOENT;
+	xpshim_reset(&c);
+	stderr_capture();
+	assert_null(xengntshr_open(NULL, 0));
+	assert_null(xengnttab_open(NULL, 0));
+	assert_null(xc_interface_open(NULL, NULL, 0));
+	stderr_release(out, sizeof(out));
+	assert_string_equal(out, "");
+	assert_true(xpshim_no_leaks());
+}
+
+/* A logger given to the open call hears each report; stderr nothing. */
+static void test_reports_logger(void **state)
+{
+	struct xpshim_config c = config();
+	struct test_logger gs, gt, xc, build;
+	const struct loggers tl = { &gs, &gt, &xc };
+	xengntshr_handle *xgs;
+	xengnttab_handle *xgt;
+	xc_interface *xch;
+	char out[1024];
+	int err[4];
+
+	(void)state;
+	tl_init(&gs);
+	tl_init(&gt);
+	tl_init(&xc);
+	tl_init(&build);
+	c.limit = 2;
+	xpshim_reset(&c);
+	xgs = xengntshr_open(&gs.vtable, 0);
+	xgt = xengnttab_open(&gt.vtable, 0);
+	xch = xc_interface_open(&xc.vtable, &build.vtable, 0);
+	assert_non_null(xgs);
+	assert_non_null(xgt);
+	assert_non_null(xch);
+
+	stderr_capture();
+	provoke_reports(xgs, xgt, xch, &tl, err);
+	stderr_release(out, sizeof(out));
+	assert_string_equal(out, "");
+	assert_int_equal(err[0], ENOSPC);
+	assert_int_equal(err[1], EINVAL);
+	assert_int_equal(err[2], ESRCH);
+	assert_int_equal(err[3], EIO);
+	assert_int_equal(build.calls, 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	assert_int_equal(xengnttab_close(xgt), 0);
+	assert_int_equal(xc_interface_close(xch), 0);
+	/* Closing did not destroy them. */
+	assert_int_equal(gs.calls + gt.calls + xc.calls + build.calls, 0);
 	assert_true(xpshim_no_leaks());
 }
 
@@ -1031,6 +1614,97 @@ static void test_contig_random(void **state)
 	assert_int_equal(xengntshr_close(xgs), 0);
 }
 
+/* Frames of @n pages granted one or @per at a time, alternately shared
+ * and granted by guest 5, in grant order; everything is released. */
+static void grant_frames(xengntshr_handle *xgs, unsigned int n,
+			 unsigned int per, bool guests, uint64_t *frames)
+{
+	uint32_t refs[8];
+	unsigned int i, k;
+	uint8_t *p;
+
+	assert_true(per <= ARRAY_SIZE(refs) && n % per == 0);
+	for (i = 0; i < n; i += per) {
+		if (guests && (i / per) % 2 == 1) {
+			assert_int_equal(xpshim_guest_grant(5, SELF, per, 0,
+							    refs),
+					 0);
+			for (k = 0; k < per; k++)
+				frames[i + k] = ref_frame(5, refs[k]);
+			assert_int_equal(xpshim_guest_revoke(5, per, refs), 0);
+			continue;
+		}
+		p = xengntshr_share_pages(xgs, 1, (int)per, refs, 1);
+		assert_non_null(p);
+		for (k = 0; k < per; k++)
+			frames[i + k] = xpshim_frame_of(p + k * PAGE);
+		assert_int_equal(xengntshr_unshare(xgs, p, per), 0);
+	}
+}
+
+/*
+ * Runs of frames as Linux's gntalloc gets them, a page at a time: up or
+ * down, 1..max_run long, never joining; one cursor for all grants, so that
+ * runs go on across calls.
+ */
+static void test_contig_linux(void **state)
+{
+	xengntshr_handle *xgs = reset_contig(XPSHIM_CONTIG_LINUX, 4, 5, 0);
+	uint64_t f[240], sorted[240], again[240];
+	unsigned int i, run = 1, longest = 1, ups = 0, downs = 0, across = 0;
+	int step = 0, d;
+
+	(void)state;
+	grant_frames(xgs, 240, 3, true, f);
+	for (i = 1; i < 240; i++) {
+		d = f[i] == f[i - 1] + 1 ? 1 : f[i] + 1 == f[i - 1] ? -1 : 0;
+		if (d != 0 && (run == 1 || d == step)) {
+			run++;
+		} else {
+			/* A new run starts at a gap, not next door. */
+			assert_int_equal(d == 0 || run == 1, 1);
+			run = 1;
+		}
+		step = d;
+		longest = run > longest ? run : longest;
+		ups += d > 0;
+		downs += d < 0;
+		across += d != 0 && i % 3 == 0;
+	}
+	assert_int_equal(longest, 4);
+	assert_true(ups > 0 && downs > 0);
+	assert_true(across > 0); /* runs go on from one grant to the next */
+	memcpy(sorted, f, sizeof(f));
+	qsort(sorted, 240, sizeof(sorted[0]), cmp_u64);
+	for (i = 1; i < 240; i++)
+		assert_true(sorted[i] > sorted[i - 1]);
+	assert_int_equal(xengntshr_close(xgs), 0);
+
+	/* The seed decides. */
+	xgs = reset_contig(XPSHIM_CONTIG_LINUX, 4, 5, 0);
+	grant_frames(xgs, 240, 3, true, again);
+	assert_memory_equal(f, again, sizeof(f));
+	assert_int_equal(xengntshr_close(xgs), 0);
+	xgs = reset_contig(XPSHIM_CONTIG_LINUX, 4, 6, 0);
+	grant_frames(xgs, 240, 3, true, again);
+	assert_memory_not_equal(f, again, sizeof(f));
+	assert_int_equal(xengntshr_close(xgs), 0);
+
+	/* One-page shares one after another: consecutive frames, which the
+	 * other modes never give separate calls. */
+	xgs = reset_contig(XPSHIM_CONTIG_LINUX, 64, 1, 0);
+	grant_frames(xgs, 16, 1, false, f);
+	for (i = 1, across = 0; i < 16; i++)
+		across += f[i] == f[i - 1] + 1 || f[i] + 1 == f[i - 1];
+	assert_true(across >= 8);
+	assert_int_equal(xengntshr_close(xgs), 0);
+	xgs = reset_contig(XPSHIM_CONTIG_RANDOM, 64, 1, 0);
+	grant_frames(xgs, 16, 1, false, f);
+	for (i = 1; i < 16; i++)
+		assert_true(f[i] != f[i - 1] + 1 && f[i] + 1 != f[i - 1]);
+	assert_int_equal(xengntshr_close(xgs), 0);
+}
+
 static void test_pv_hvm(void **state)
 {
 	xengntshr_handle *xgs = reset_contig(XPSHIM_CONTIG_RANDOM, 16, 1, 0);
@@ -1132,6 +1806,8 @@ static void test_reset(void **state)
 	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
 	uint32_t refs[2], g;
 	void *p, *m, *v, *t;
+	char perms[5];
+	uint8_t *z;
 	int n;
 
 	(void)state;
@@ -1139,7 +1815,7 @@ static void test_reset(void **state)
 	assert_int_equal(xpshim_peer_map(1, SELF, refs[1], 1, &v), 0);
 	assert_int_equal(xpshim_guest_grant(5, SELF, 1, 0, &g), 0);
 	m = xengnttab_map_domain_grant_refs(xgt, 1, 5, &g, RW);
-	t = xc_gnttab_map_table_v1(xch, SELF, &n);
+	t = xc_gnttab_map_table_v1(xch, XPSHIM_DOMID_SELF, &n);
 	assert_non_null(p);
 	assert_non_null(m);
 	assert_non_null(t);
@@ -1159,6 +1835,21 @@ static void test_reset(void **state)
 	ASSERT_FAIL_ERRNO(xc_gnttab_get_version(xch, SELF), EBADF);
 	/* The snapshot is the caller's. */
 	assert_int_equal(munmap(t, 64 * PAGE), 0);
+
+	/* A page the process moved is unmapped where it is. */
+	xgs = xengntshr_open(NULL, 0);
+	p = xengntshr_share_pages(xgs, 1, 2, refs, 1);
+	assert_non_null(p);
+	z = reserve(2);
+	move_page((uint8_t *)p + PAGE, z + PAGE);
+	assert_int_equal(xpshim_frame_of(z + PAGE), ref_frame(SELF, refs[1]));
+	reset_default();
+	perms_of(p, perms);
+	assert_string_equal(perms, "");
+	perms_of(z + PAGE, perms);
+	assert_string_equal(perms, "");
+	assert_int_equal(xpshim_frame_of(z + PAGE), NO_FRAME);
+	assert_int_equal(munmap(z, PAGE), 0);
 
 	/* The fault went too; tables start empty again. */
 	xgs = xengntshr_open(NULL, 0);
@@ -1183,6 +1874,7 @@ static const char *const env_names[] = {
 	"XPSHIM_ABSENT",
 	"XPSHIM_UNPRIVILEGED",
 	"XPSHIM_LOG",
+	"XPSHIM_MAPS",
 };
 
 static void env_clear(void)
@@ -1214,6 +1906,7 @@ static void test_env(void **state)
 	setenv("XPSHIM_CONTIG", "full", 1);
 	setenv("XPSHIM_MODE", "hvm", 1);
 	setenv("XPSHIM_UNPRIVILEGED", "1", 1);
+	setenv("XPSHIM_MAPS", "text", 1);
 	xpshim_reset(NULL);
 	ASSERT_NULL_ERRNO(xc_interface_open(NULL, NULL, 0), EPERM);
 	unsetenv("XPSHIM_UNPRIVILEGED");
@@ -1256,6 +1949,18 @@ static void test_env(void **state)
 	assert_non_null(p);
 	assert_true(xpshim_frame_of(p) >= XPSHIM_PV_FRAME_BASE);
 	assert_int_equal(xengntshr_unshare(xgs, p, 17), 0);
+	assert_int_equal(xengntshr_close(xgs), 0);
+
+	/* Linux's runs go on across share calls. */
+	env_clear();
+	setenv("XPSHIM_CONTIG", "linux", 1);
+	setenv("XPSHIM_MAX_RUN", "1000000", 1);
+	setenv("XPSHIM_MAPS", "query", 1); /* not a value: ignored */
+	xpshim_reset(NULL);
+	xgs = xengntshr_open(NULL, 0);
+	grant_frames(xgs, 8, 1, false, f);
+	for (i = 1; i < 8; i++)
+		assert_true(f[i] == f[i - 1] + 1 || f[i] + 1 == f[i - 1]);
 	assert_int_equal(xengntshr_close(xgs), 0);
 	env_clear();
 	reset_default();
@@ -1329,6 +2034,9 @@ static void test_env_first_use(void **state)
 	assert_non_null(strstr(err, "xpshim: xengntshr_share_pages("));
 	assert_non_null(strstr(err, "errno 28"));
 	assert_non_null(strstr(err, "xpshim: xengntshr_close("));
+	/* No logger: the library's own report goes to stderr. */
+	assert_non_null(strstr(err, "\ngntshr: error: ioctl failed: No space "
+				    "left on device\n"));
 }
 
 #define MT_THREADS 4
@@ -1391,18 +2099,27 @@ int main(int argc, char **argv)
 		T(test_limit),
 		T(test_table_full),
 		T(test_peer_outlives_unshare),
+		T(test_refs_lifo),
+		T(test_unshare_pieces),
+		T(test_unshare_moved),
+		T(test_unshare_foreign_views),
+		T(test_unmapped_by_process),
 		T(test_readonly),
 		T(test_map_mode),
+		T(test_own_domid),
 		T(test_close_leaves_mappings),
 		T(test_table_v1),
 		T(test_table_v2),
 		T(test_absent),
 		T(test_unprivileged),
+		T(test_reports_stderr),
+		T(test_reports_logger),
 		T(test_fault_each),
 		T(test_fault_nth),
 		T(test_contig_full),
 		T(test_contig_none),
 		T(test_contig_random),
+		T(test_contig_linux),
 		T(test_pv_hvm),
 		T(test_scribbler),
 		T(test_reset),

@@ -6,19 +6,31 @@
  * Memory: every granted page lives in one memfd, the arena, so that the same
  * page can be mapped several times at once: by its granter (the local mapping
  * of xengntshr_share_pages), by its grantee (xengnttab_map_*, or a test's
- * xpshim_peer_map) and by the hypervisor itself (a backing's view, through
- * which the hostile peer writes).  One file rather than one per grant, so
- * that a thousand one-page shares do not use up the process's descriptors.
- * Arena offsets are never reused (a released page is punched out, which also
- * frees its memory): a page always starts zeroed, and a stale mapping never
- * aliases a newer grant.
+ * xpshim_peer_map) and by the hypervisor itself (one view of the whole
+ * arena, through which the hostile peer writes: plain stores, no system
+ * call, so that it keeps up under valgrind; one mapping, so that
+ * /proc/self/maps stays short).  One file rather than one per grant, so that a
+ * thousand one-page shares do not use up the process's descriptors.  Arena
+ * offsets are never reused (a released page is punched out, which also
+ * frees its memory): a page always starts zeroed, a stale mapping never
+ * aliases a newer grant, and an arena page names one grant entry for good
+ * (the reverse index).
+ *
+ * Where the pages are: Linux lets a process move the pages of a gntalloc
+ * mapping with mremap, and its unshare is a plain munmap of any range, so
+ * the shim never trusts the address it handed out.  A mapping of the arena
+ * tells which pages it holds by its file offset, which the kernel reports:
+ * PROCMAP_QUERY on /proc/self/maps (Linux 6.11 and later, one mapping a
+ * call) or the text of /proc/self/maps.
  *
  * Grant tables: an array of entries per domain, created on first use; refs
- * below GNTTAB_NR_RESERVED_ENTRIES are never handed out, as in Xen.  An entry
- * points at its backing (the pages granted together); a backing lives while
- * any of its entries is in use.  An entry whose owner lets go (unshare) while
- * it is still mapped stays in use, as an orphan, until the last mapping goes:
- * Linux defers the release the same way.
+ * below GNTTAB_NR_RESERVED_ENTRIES are never handed out, as in Xen, and the
+ * others come from a last-in-first-out free list, as from Linux's grant
+ * allocator.  An entry points at its backing (the pages granted together); a
+ * backing lives while any of its entries is in use.  An entry whose owner
+ * lets go (the last page of its share unmapped) while it is still mapped
+ * stays in use, as an orphan, until the last mapping goes: Linux defers the
+ * release the same way.
  *
  * One mutex guards all of it: the shimmed functions are control-path.
  */
@@ -34,7 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +62,31 @@
 #define REF_FIRST GNTTAB_NR_RESERVED_ENTRIES
 #define MAX_TABLE_FRAMES 1024u
 #define TABLE_NAME "xpshim-table-"
+
+/*
+ * PROCMAP_QUERY, as <linux/fs.h> of Linux 6.11 declares it (older headers
+ * lack it): the mapping that covers an address, or the next one.
+ */
+struct procmap_query_v1 {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY_V1 _IOWR('f', 17, struct procmap_query_v1)
+#define QUERY_COVERING_OR_NEXT_VMA 0x10u
+#define QUERY_FILE_BACKED_VMA 0x20u
 
 static const char *const fn_names[XPSHIM_FN_COUNT] = {
 	[XPSHIM_FN_GNTSHR_OPEN] = "xengntshr_open",
@@ -69,12 +109,42 @@ static const char *const fn_names[XPSHIM_FN_COUNT] = {
 	[XPSHIM_FN_XC_GNTTAB_MAP_TABLE_V2] = "xc_gnttab_map_table_v2",
 };
 
+/*
+ * What the real library reports when a call fails, at XTL_ERROR, to the
+ * logger of the handle (the message the measured failures gave): libxengnttab
+ * with errno ("gntshr: error: ioctl failed: No space left on device"),
+ * libxenctrl through xc_report_error, without ("xc: error: Could not map
+ * grant table: Internal error").  The opens say nothing when Xen is absent.
+ */
+struct fn_error {
+	enum xpshim_kind kind; /* of the handle that has the logger */
+	const char *context;
+	const char *msg;       /* NULL: the call reports nothing */
+	bool with_errno;
+};
+
+#define GNTTAB_MMAP_FAILED { XPSHIM_GNTTAB, "gnttab", "mmap failed", true }
+#define XC_MAP_FAILED                                                         \
+	{ XPSHIM_XC, "xc", "Could not map grant table: Internal error", false }
+
+static const struct fn_error fn_errors[XPSHIM_FN_COUNT] = {
+	[XPSHIM_FN_GNTSHR_SHARE_PAGES] = { XPSHIM_GNTSHR, "gntshr",
+					   "ioctl failed", true },
+	[XPSHIM_FN_GNTTAB_MAP_GRANT_REF] = GNTTAB_MMAP_FAILED,
+	[XPSHIM_FN_GNTTAB_MAP_GRANT_REFS] = GNTTAB_MMAP_FAILED,
+	[XPSHIM_FN_GNTTAB_MAP_DOMAIN_GRANT_REFS] = GNTTAB_MMAP_FAILED,
+	[XPSHIM_FN_XC_GNTTAB_MAP_TABLE_V1] = XC_MAP_FAILED,
+	[XPSHIM_FN_XC_GNTTAB_MAP_TABLE_V2] = XC_MAP_FAILED,
+};
+
+struct share;
+
 /* Arena pages granted together. */
 struct backing {
 	uint64_t first;      /* arena page index */
 	unsigned int npages;
 	unsigned int users;  /* entries in use that point here */
-	uint8_t *view;       /* the hypervisor's mapping, read-write */
+	struct share *share; /* the share they are, until it is released */
 };
 
 struct entry {
@@ -85,24 +155,37 @@ struct entry {
 	bool readonly;
 	bool guest;          /* made by xpshim_guest_grant */
 	bool orphan;         /* its owner let go while it was mapped */
-	unsigned int maps;   /* local and peer mappings */
+	unsigned int maps;   /* gntdev and peer mappings */
 };
 
 struct domain {
 	uint32_t domid;
 	unsigned int used;
+	uint32_t fresh;      /* the lowest ref never handed out */
+	unsigned int nfree;
+	uint32_t *free;      /* released refs, the last released on top */
 	struct entry *e;     /* table_entries() of them */
 };
 
 struct handle {
 	struct handle *next;
 	enum xpshim_kind kind;
+	xentoollog_logger *logger; /* NULL: stderr, as the libraries' own */
 };
 
+/* Per page of a share. */
+#define PG_MAPPED 1u /* still mapped somewhere in the process */
+#define PG_SEEN 2u   /* found by the sweep in progress */
+
+/* One xengntshr_share_pages call: what gntalloc frees as a whole once the
+ * last piece of its mapping is gone. */
 struct share {
-	struct share *next;
-	uint8_t *addr;
+	struct share *prev, *next; /* oldest first */
+	struct backing *b;   /* page i is arena page b->first + i, refs[i] */
 	unsigned int count;
+	unsigned int mapped; /* pages with PG_MAPPED */
+	unsigned long stamp; /* of the unshare looking at it */
+	uint8_t *state;      /* count PG_* flags */
 	uint32_t refs[];     /* of the self domain */
 };
 
@@ -133,18 +216,29 @@ static struct {
 	pthread_mutex_t lock;
 	struct xpshim_config cfg;
 	int arena;             /* memfd; -1 until the first grant */
+	dev_t arena_dev;       /* its identity in /proc/self/maps */
+	ino_t arena_ino;
 	uint64_t arena_pages;  /* handed out so far; never reused */
+	uint64_t arena_cap;    /* the memfd's size, in pages */
+	uint8_t *view;         /* the hypervisor's mapping of all of it */
+	struct entry **rev;    /* arena page -> its entry, NULL once freed */
 	uint64_t rng;
-	uint64_t next_frame;
+	uint64_t next_frame;   /* above every frame handed out */
+	struct {               /* XPSHIM_CONTIG_LINUX's cursor */
+		uint64_t next;
+		unsigned int left;
+		bool up;
+	} run;
 	struct domain **doms;
 	unsigned int ndoms;
 	struct handle *handles;
-	struct share *shares;
+	struct share *shares, *shares_last;
+	unsigned long stamp;
 	struct map *maps;
 	struct peer_map *peers;
 	struct table_map *tables;
 	unsigned long table_seq;
-	unsigned int shared;   /* gntalloc's count: shared, not unshared */
+	unsigned int shared;   /* gntalloc's count: pages of live shares */
 	unsigned long calls[XPSHIM_FN_COUNT];
 	struct {
 		bool armed, fired;
@@ -152,9 +246,18 @@ static struct {
 		unsigned long left;
 		int err;
 	} fault;
+	/* /proc/self/maps; survives resets. */
+	struct {
+		int fd;        /* opened by process pid */
+		pid_t pid;
+		bool query;    /* PROCMAP_QUERY works on it */
+		char *text;
+		size_t cap;
+	} procmaps;
 } st = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.arena = -1,
+	.procmaps = { .fd = -1 },
 };
 
 /* Read by every call's logging without the lock. */
@@ -186,6 +289,7 @@ void xpshim_default_config(struct xpshim_config *cfg)
 		.absent = XPSHIM_PRESENT,
 		.unprivileged = 0,
 		.log = 0,
+		.maps_text = 0,
 	};
 }
 
@@ -232,9 +336,11 @@ static void env_word(const char *name, const char *const *words,
 static void config_from_env(struct xpshim_config *cfg)
 {
 	static const char *const bools[] = { "0", "1" };
-	static const char *const contigs[] = { "full", "none", "random" };
+	static const char *const contigs[] = { "full", "none", "random",
+					       "linux" };
 	static const char *const modes[] = { "pv", "hvm" };
 	static const char *const absents[] = { "0", "enoent", "noerrno" };
+	static const char *const maps[] = { "auto", "text" };
 	uint64_t v;
 	int w;
 
@@ -252,7 +358,7 @@ static void config_from_env(struct xpshim_config *cfg)
 	env_num("XPSHIM_GNTTAB_VERSION", 1, 2, &v);
 	cfg->gnttab_version = (int)v;
 	w = (int)cfg->contig;
-	env_word("XPSHIM_CONTIG", contigs, 3, &w);
+	env_word("XPSHIM_CONTIG", contigs, 4, &w);
 	cfg->contig = (enum xpshim_contig)w;
 	v = cfg->max_run;
 	env_num("XPSHIM_MAX_RUN", 1, UINT32_MAX, &v);
@@ -264,6 +370,7 @@ static void config_from_env(struct xpshim_config *cfg)
 	cfg->absent = (enum xpshim_absent)w;
 	env_word("XPSHIM_UNPRIVILEGED", bools, 2, &cfg->unprivileged);
 	env_word("XPSHIM_LOG", bools, 2, &cfg->log);
+	env_word("XPSHIM_MAPS", maps, 2, &cfg->maps_text);
 }
 
 static void config_check(const struct xpshim_config *c)
@@ -271,7 +378,7 @@ static void config_check(const struct xpshim_config *c)
 	if (c->self_domid < DOMID_FIRST_RESERVED && c->table_frames >= 1 &&
 	    c->table_frames <= MAX_TABLE_FRAMES &&
 	    (c->gnttab_version == 1 || c->gnttab_version == 2) &&
-	    c->contig <= XPSHIM_CONTIG_RANDOM && c->max_run >= 1 &&
+	    c->contig <= XPSHIM_CONTIG_LINUX && c->max_run >= 1 &&
 	    c->absent <= XPSHIM_ABSENT_NOERRNO)
 		return;
 	fprintf(stderr, "xpshim: invalid configuration\n");
@@ -333,6 +440,15 @@ static unsigned int table_entries(void)
 	return (unsigned int)(st.cfg.table_frames * PAGE / esz);
 }
 
+/* As libxenctrl reports a table's size: frames * (PAGE_SIZE /
+ * sizeof(grant_entry_v1_t)) whatever the version, so that a caller that
+ * believed it to be a count of v2 entries would unmap and read twice too
+ * much. */
+static int table_gnt_num(void)
+{
+	return (int)(st.cfg.table_frames * (PAGE / sizeof(grant_entry_v1_t)));
+}
+
 /* DOMID_SELF resolves to this domain; other reserved ids are invalid. */
 static int resolve(uint32_t domid, uint32_t *out)
 {
@@ -354,6 +470,15 @@ static struct domain *domain_find(uint32_t domid)
 	return NULL;
 }
 
+static void domain_free(struct domain *d)
+{
+	if (d != NULL) {
+		free(d->e);
+		free(d->free);
+		free(d);
+	}
+}
+
 static struct domain *domain_get(uint32_t domid)
 {
 	struct domain *d = domain_find(domid), **doms;
@@ -368,11 +493,13 @@ static struct domain *domain_get(uint32_t domid)
 	if (d == NULL)
 		return NULL;
 	d->e = calloc(table_entries(), sizeof(*d->e));
-	if (d->e == NULL) {
-		free(d);
+	d->free = calloc(table_entries(), sizeof(*d->free));
+	if (d->e == NULL || d->free == NULL) {
+		domain_free(d);
 		return NULL;
 	}
 	d->domid = domid;
+	d->fresh = REF_FIRST;
 	st.doms[st.ndoms++] = d;
 	return d;
 }
@@ -390,12 +517,18 @@ static struct entry *entry_get(uint32_t granter, uint32_t ref)
 
 static uint8_t *entry_view(const struct entry *e)
 {
-	return e->b->view + (size_t)e->page * PAGE;
+	return st.view + (size_t)(e->b->first + e->page) * PAGE;
 }
 
 static off_t entry_offset(const struct entry *e)
 {
 	return (off_t)((e->b->first + e->page) * PAGE);
+}
+
+/* The entry arena page @p page belongs to, NULL if it is free. */
+static struct entry *rev_entry(uint64_t page)
+{
+	return page < st.arena_pages ? st.rev[page] : NULL;
 }
 
 static struct handle *handle_find(const void *h, enum xpshim_kind kind)
@@ -410,44 +543,83 @@ static struct handle *handle_find(const void *h, enum xpshim_kind kind)
 
 /* ---- memory and frames ------------------------------------------------ */
 
+static int arena_open(void)
+{
+	struct stat sb;
+
+	st.arena = memfd_create("xpshim-memory", MFD_CLOEXEC);
+	if (st.arena < 0)
+		return -errno;
+	if (fstat(st.arena, &sb) != 0) {
+		int rc = -errno;
+
+		close(st.arena);
+		st.arena = -1;
+		return rc;
+	}
+	st.arena_dev = sb.st_dev;
+	st.arena_ino = sb.st_ino;
+	return 0;
+}
+
+/* Room for @p need arena pages: the memfd (sparse) and the view grow by
+ * doubling, the reverse index with them. */
+static int arena_grow(uint64_t need)
+{
+	uint64_t cap = st.arena_cap ? st.arena_cap : 256;
+	struct entry **rev;
+	void *view;
+
+	while (cap < need)
+		cap *= 2;
+	rev = realloc(st.rev, cap * sizeof(*rev));
+	if (rev == NULL)
+		return -ENOMEM;
+	memset(rev + st.arena_cap, 0, (cap - st.arena_cap) * sizeof(*rev));
+	st.rev = rev;
+	if (ftruncate(st.arena, (off_t)(cap * PAGE)) < 0)
+		return -errno;
+	view = st.view == NULL
+		       ? mmap(NULL, cap * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, st.arena, 0)
+		       : mremap(st.view, st.arena_cap * PAGE, cap * PAGE,
+				MREMAP_MAYMOVE);
+	if (view == MAP_FAILED)
+		return -errno;
+	st.view = view;
+	st.arena_cap = cap;
+	return 0;
+}
+
 static int backing_new(unsigned int n, struct backing **out)
 {
-	size_t len = (size_t)n * PAGE;
 	struct backing *b = calloc(1, sizeof(*b));
+	uint64_t need = st.arena_pages + n;
 	int rc;
 
 	if (b == NULL)
 		return -ENOMEM;
-	if (st.arena < 0)
-		st.arena = memfd_create("xpshim-memory", MFD_CLOEXEC);
-	if (st.arena < 0 ||
-	    ftruncate(st.arena, (off_t)((st.arena_pages + n) * PAGE)) < 0)
-		goto err;
-	b->view = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       st.arena, (off_t)(st.arena_pages * PAGE));
-	if (b->view == MAP_FAILED)
-		goto err;
+	rc = st.arena < 0 ? arena_open() : 0;
+	if (rc == 0 && need > st.arena_cap)
+		rc = arena_grow(need);
+	if (rc != 0) {
+		free(b);
+		return rc;
+	}
 	b->first = st.arena_pages;
 	b->npages = n;
-	st.arena_pages += n;
+	st.arena_pages = need;
 	*out = b;
 	return 0;
-err:
-	rc = -errno;
-	free(b);
-	return rc;
 }
 
 static void backing_put(struct backing *b)
 {
-	size_t len = (size_t)b->npages * PAGE;
-
 	if (--b->users > 0)
 		return;
-	munmap(b->view, len);
 	/* Gives the memory back; the offsets are never used again. */
 	fallocate(st.arena, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		  (off_t)(b->first * PAGE), (off_t)len);
+		  (off_t)(b->first * PAGE), (off_t)b->npages * PAGE);
 	free(b);
 }
 
@@ -467,21 +639,51 @@ static unsigned int run_length(unsigned int left)
 }
 
 /*
- * Frames for @p n pages granted together.  Runs of consecutive frames are
- * cut from a rising cursor with at least one unused frame between runs, so
- * that no two runs ever join (in "none", where every run is one frame, no
- * two frames the shim hands out are consecutive); unless contiguity is
- * full, the runs are then shuffled, so that frames do not even rise with
- * the address.
+ * XPSHIM_CONTIG_LINUX: gntalloc takes its pages one at a time from the
+ * page allocator, so each page continues the current run of the free
+ * lists, up or down, whichever grant it is for.  A run is 1..max_run frames
+ * long, in a random direction; the next one starts past a gap of frames
+ * never handed out, so that runs never join.
+ */
+static uint64_t linux_frame(void)
+{
+	unsigned int len;
+	uint64_t base;
+
+	if (st.run.left == 0) {
+		len = 1 + rng_below(&st.rng, st.cfg.max_run);
+		base = st.next_frame + 1 + rng_below(&st.rng, 8);
+		st.run.up = rng_below(&st.rng, 2) == 0;
+		st.run.next = st.run.up ? base : base + len - 1;
+		st.run.left = len;
+		st.next_frame = base + len;
+	}
+	st.run.left--;
+	return st.run.up ? st.run.next++ : st.run.next--;
+}
+
+/*
+ * Frames for @p n pages granted together.  Except in "linux" mode, runs of
+ * consecutive frames are cut from a rising cursor with at least one unused
+ * frame between runs, so that no two runs ever join (in "none", where every
+ * run is one frame, no two frames the shim hands out are consecutive);
+ * unless contiguity is full, the runs are then shuffled, so that frames do
+ * not even rise with the address.
  */
 static int alloc_frames(unsigned int n, uint64_t *frames)
 {
 	struct {
 		uint64_t first;
 		unsigned int len;
-	} *runs = malloc(n * sizeof(*runs)), tmp;
+	} *runs, tmp;
 	unsigned int nruns = 0, i, k, at = 0;
 
+	if (st.cfg.contig == XPSHIM_CONTIG_LINUX) {
+		for (i = 0; i < n; i++)
+			frames[i] = linux_frame();
+		return 0;
+	}
+	runs = malloc(n * sizeof(*runs));
 	if (runs == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i += runs[nruns++].len) {
@@ -507,7 +709,9 @@ static int alloc_frames(unsigned int n, uint64_t *frames)
 
 /*
  * @p granter grants @p n fresh pages to @p grantee: entries, a backing and
- * frames.  Writes @p refs only on success; changes nothing on failure.
+ * frames.  Refs come off the domain's free list, the last released first,
+ * then never-used ones in ascending order, as Linux's grant allocator hands
+ * them out.  Writes @p refs only on success; changes nothing on failure.
  */
 static int grant(uint32_t granter, uint32_t grantee, unsigned int n,
 		 bool readonly, bool guest, uint32_t *refs,
@@ -522,7 +726,7 @@ static int grant(uint32_t granter, uint32_t grantee, unsigned int n,
 
 	if (d == NULL)
 		return -ENOMEM;
-	if (table_entries() - REF_FIRST - d->used < n)
+	if (d->nfree + (table_entries() - d->fresh) < n)
 		return -ENOSPC;
 	frames = malloc(n * sizeof(*frames));
 	if (frames == NULL)
@@ -538,9 +742,8 @@ static int grant(uint32_t granter, uint32_t grantee, unsigned int n,
 		free(frames);
 		return rc;
 	}
-	for (r = REF_FIRST, i = 0; i < n; r++) {
-		if (d->e[r].b != NULL)
-			continue;
+	for (i = 0; i < n; i++) {
+		r = d->nfree > 0 ? d->free[--d->nfree] : d->fresh++;
 		d->e[r] = (struct entry){
 			.b = b,
 			.page = i,
@@ -549,7 +752,8 @@ static int grant(uint32_t granter, uint32_t grantee, unsigned int n,
 			.readonly = readonly,
 			.guest = guest,
 		};
-		refs[i++] = r;
+		st.rev[b->first + i] = &d->e[r];
+		refs[i] = r;
 	}
 	free(frames);
 	b->users = n;
@@ -564,7 +768,9 @@ static void entry_free(uint32_t granter, uint32_t ref)
 	struct domain *d = domain_find(granter);
 	struct backing *b = d->e[ref].b;
 
+	st.rev[b->first + d->e[ref].page] = NULL;
 	memset(&d->e[ref], 0, sizeof(d->e[ref]));
+	d->free[d->nfree++] = ref;
 	d->used--;
 	backing_put(b);
 }
@@ -588,32 +794,348 @@ static void entry_unmapped(uint32_t granter, uint32_t ref)
 		entry_free(granter, ref);
 }
 
+/* ---- where the arena's pages are mapped ------------------------------- */
+
+/* A mapping of the arena: [start, end) holds arena pages from @p page on. */
+typedef void (*arena_fn)(uintptr_t start, uintptr_t end, uint64_t page,
+			 void *arg);
+
+static bool is_arena(uint64_t ino, unsigned int dev_major,
+		     unsigned int dev_minor)
+{
+	return ino == st.arena_ino && dev_major == major(st.arena_dev) &&
+	       dev_minor == minor(st.arena_dev);
+}
+
+static void query_init(struct procmap_query_v1 *q, uint64_t addr)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->query_flags = QUERY_COVERING_OR_NEXT_VMA | QUERY_FILE_BACKED_VMA;
+	q->query_addr = addr;
+}
+
+/*
+ * /proc/self/maps, opened by this very process (a descriptor inherited
+ * across fork would describe the parent), and whether PROCMAP_QUERY works
+ * on it.  -1 if it cannot be opened.
+ */
+static int maps_fd(void)
+{
+	struct procmap_query_v1 q;
+	pid_t pid = getpid();
+
+	if (st.procmaps.fd >= 0 && st.procmaps.pid == pid)
+		return st.procmaps.fd;
+	if (st.procmaps.fd >= 0)
+		close(st.procmaps.fd);
+	st.procmaps.fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	st.procmaps.pid = pid;
+	if (st.procmaps.fd < 0)
+		return -1;
+	query_init(&q, 0);
+	st.procmaps.query = ioctl(st.procmaps.fd, PROCMAP_QUERY_V1, &q) == 0 ||
+			errno == ENOENT;
+	return st.procmaps.fd;
+}
+
+static int walk_query(int fd, uintptr_t lo, uintptr_t hi, arena_fn fn,
+		      void *arg)
+{
+	struct procmap_query_v1 q;
+	uint64_t at = lo;
+
+	while (at < hi) {
+		query_init(&q, at);
+		if (ioctl(fd, PROCMAP_QUERY_V1, &q) != 0)
+			return errno == ENOENT ? 0 : -errno; /* none after */
+		if (q.vma_start >= hi)
+			break;
+		if (is_arena(q.inode, q.dev_major, q.dev_minor))
+			fn(q.vma_start, q.vma_end, q.vma_offset / PAGE, arg);
+		at = q.vma_end;
+	}
+	return 0;
+}
+
+/*
+ * The first @p n numbers of a line "start-end perms offset major:minor
+ * inode ...", the permissions skipped; false if it is not such a line.
+ */
+static bool maps_line(const char *p, uint64_t v[6], int n)
+{
+	static const char seps[] = { '-', ' ', ' ', ':', ' ', '\0' };
+	static const int bases[] = { 16, 16, 16, 16, 16, 10 };
+	char *end;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v[i] = strtoull(p, &end, bases[i]);
+		if (end == p || (seps[i] != '\0' && *end != seps[i]))
+			return false;
+		p = end + 1;
+		if (i == 1) { /* skip the permissions */
+			p = strchr(p, ' ');
+			if (p == NULL)
+				return false;
+			p++;
+		}
+	}
+	return true;
+}
+
+/*
+ * /proc/self/maps read from the start, a page a read (the kernel gives no
+ * more at once, and valgrind's memcheck checks the whole buffer of every
+ * read), each whole line looked at as it comes, up to the first line past
+ * the range.
+ */
+static int walk_text(int fd, uintptr_t lo, uintptr_t hi, arena_fn fn,
+		     void *arg)
+{
+	size_t len = 0, at = 0, cap;
+	const char *line, *nl;
+	uint64_t v[6];
+	ssize_t n;
+	char *p;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -errno;
+	for (;;) {
+		if (st.procmaps.cap - len <= PAGE) {
+			cap = st.procmaps.cap ? 2 * st.procmaps.cap : 16 * PAGE;
+			p = realloc(st.procmaps.text, cap);
+			if (p == NULL)
+				return -ENOMEM;
+			st.procmaps.text = p;
+			st.procmaps.cap = cap;
+		}
+		n = read(fd, st.procmaps.text + len, PAGE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		len += (size_t)n;
+		/* Lines are in address order; those in range are read whole. */
+		while ((nl = memchr(st.procmaps.text + at, '\n', len - at)) !=
+		       NULL) {
+			line = st.procmaps.text + at;
+			at = (size_t)(nl - st.procmaps.text) + 1;
+			if (!maps_line(line, v, 2) || v[1] <= lo)
+				continue;
+			if (v[0] >= hi)
+				return 0;
+			if (maps_line(line, v, 6) &&
+			    is_arena(v[5], (unsigned int)v[3],
+				     (unsigned int)v[4]))
+				fn(v[0], v[1], v[2] / PAGE, arg);
+		}
+	}
+}
+
+/*
+ * Call @p fn for every mapping of the arena that overlaps [@p lo, @p hi),
+ * in address order, wherever the process moved it; @p fn changes no
+ * mapping.  0 or a negative errno (then @p fn may have seen some of them).
+ */
+static int arena_walk(uintptr_t lo, uintptr_t hi, arena_fn fn, void *arg)
+{
+	int fd;
+
+	if (st.arena < 0 || lo >= hi)
+		return 0;
+	fd = maps_fd();
+	if (fd < 0)
+		return -errno;
+	if (st.procmaps.query && !st.cfg.maps_text)
+		return walk_query(fd, lo, hi, fn, arg);
+	return walk_text(fd, lo, hi, fn, arg);
+}
+
+/* Whether the page at @p va, which holds @p e, is the hypervisor's or a
+ * peer's view of it (not memory handed out to the process). */
+static bool other_view(uintptr_t va, const struct entry *e)
+{
+	const struct peer_map *pm;
+
+	if (va - (uintptr_t)st.view < st.arena_cap * PAGE)
+		return true;
+	for (pm = st.peers; pm != NULL && e->maps > 0; pm = pm->next)
+		if ((uintptr_t)pm->addr == va &&
+		    entry_get(pm->granter, pm->ref) == e)
+			return true;
+	return false;
+}
+
+/* Whether the page at @p va, which holds @p e, is a gntdev mapping of it
+ * (a domain may map its own grants). */
+static bool gntdev_view(uintptr_t va, const struct entry *e)
+{
+	const struct map *m;
+	uintptr_t a, i;
+
+	for (m = st.maps; m != NULL && e->maps > 0; m = m->next) {
+		a = (uintptr_t)m->addr;
+		if (va < a || va - a >= (uintptr_t)m->count * PAGE)
+			continue;
+		i = (va - a) / PAGE;
+		if (entry_get(m->g[i].domid, m->g[i].ref) == e)
+			return true;
+	}
+	return false;
+}
+
+/* The share whose own page is at @p va (arena page @p page), or NULL. */
+static struct share *share_page_at(uintptr_t va, uint64_t page)
+{
+	struct entry *e = rev_entry(page);
+
+	if (e == NULL || e->b->share == NULL || other_view(va, e) ||
+	    gntdev_view(va, e))
+		return NULL;
+	return e->b->share;
+}
+
+/* ---- shares ------------------------------------------------------------ */
+
+static void share_unlink(struct share *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		st.shares = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		st.shares_last = s->prev;
+}
+
+/* No page of @p s is mapped any more: gntalloc ends its grants, in ref
+ * order, and it no longer counts against the limit. */
+static void share_release(struct share *s)
+{
+	unsigned int i;
+
+	share_unlink(s);
+	s->b->share = NULL;
+	for (i = 0; i < s->count; i++)
+		entry_release(st.cfg.self_domid, s->refs[i]);
+	st.shared -= s->count;
+	free(s->state);
+	free(s);
+}
+
+static void seen_fn(uintptr_t start, uintptr_t end, uint64_t page,
+		    void *arg)
+{
+	uintptr_t va;
+	struct share *s;
+
+	(void)arg;
+	for (va = start; va < end; va += PAGE, page++) {
+		s = share_page_at(va, page);
+		if (s != NULL)
+			s->state[page - s->b->first] |= PG_SEEN;
+	}
+}
+
+/*
+ * Look at every mapping of the process: a share none of whose pages is
+ * mapped any more (the process unmapped them itself) is released, oldest
+ * first, as gntalloc did when they went.
+ */
+static void sweep_locked(void)
+{
+	struct share *s, *next;
+	unsigned int i;
+
+	for (s = st.shares; s != NULL; s = s->next)
+		for (i = 0; i < s->count; i++)
+			s->state[i] &= (uint8_t)~PG_SEEN;
+	if (arena_walk(0, UINTPTR_MAX, seen_fn, NULL) != 0)
+		return;
+	for (s = st.shares; s != NULL; s = next) {
+		next = s->next;
+		s->mapped = 0;
+		for (i = 0; i < s->count; i++) {
+			s->state[i] = (s->state[i] & PG_SEEN) ? PG_MAPPED : 0;
+			s->mapped += s->state[i] == PG_MAPPED;
+		}
+		if (s->mapped == 0)
+			share_release(s);
+	}
+}
+
 /* ---- reset and the calls' prologue and epilogue ---------------------- */
+
+/* Mappings to unmap once the walk is over. */
+struct ranges {
+	struct {
+		uintptr_t start, end;
+	} *r;
+	size_t n, cap;
+	int err;
+};
+
+static void ranges_fn(uintptr_t start, uintptr_t end, uint64_t page,
+		      void *arg)
+{
+	struct ranges *rs = arg;
+	void *r;
+
+	(void)page;
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		r = realloc(rs->r, rs->cap * sizeof(*rs->r));
+		if (r == NULL) {
+			rs->err = -ENOMEM;
+			return;
+		}
+		rs->r = r;
+	}
+	rs->r[rs->n].start = start;
+	rs->r[rs->n++].end = end;
+}
+
+/* Every mapping of the arena (the hypervisor's view included), wherever
+ * the process moved it. */
+static void unmap_arena_locked(void)
+{
+	struct ranges rs = { 0 };
+	size_t i;
+
+	if (arena_walk(0, UINTPTR_MAX, ranges_fn, &rs) != 0 || rs.err != 0)
+		fprintf(stderr, "xpshim: cannot read /proc/self/maps: pages "
+				"of the last run may stay mapped\n");
+	for (i = 0; i < rs.n; i++)
+		munmap((void *)rs.r[i].start, rs.r[i].end - rs.r[i].start);
+	free(rs.r);
+}
 
 static void teardown_locked(void)
 {
 	unsigned int i;
 	uint32_t r;
 
+	unmap_arena_locked();
 	while (st.shares != NULL) {
 		struct share *s = st.shares;
 
 		st.shares = s->next;
-		munmap(s->addr, (size_t)s->count * PAGE);
+		free(s->state);
 		free(s);
 	}
+	st.shares_last = NULL;
 	while (st.maps != NULL) {
 		struct map *m = st.maps;
 
 		st.maps = m->next;
-		munmap(m->addr, (size_t)m->count * PAGE);
 		free(m);
 	}
 	while (st.peers != NULL) {
 		struct peer_map *p = st.peers;
 
 		st.peers = p->next;
-		munmap(p->addr, PAGE);
 		free(p);
 	}
 	/* Snapshots are the caller's memory: forgotten, not unmapped. */
@@ -633,12 +1155,15 @@ static void teardown_locked(void)
 		for (r = 0; r < table_entries(); r++)
 			if (st.doms[i]->e[r].b != NULL)
 				backing_put(st.doms[i]->e[r].b);
-		free(st.doms[i]->e);
-		free(st.doms[i]);
+		domain_free(st.doms[i]);
 	}
 	free(st.doms);
 	st.doms = NULL;
 	st.ndoms = 0;
+	free(st.rev);
+	st.rev = NULL;
+	st.view = NULL;
+	st.arena_cap = 0;
 	if (st.arena >= 0)
 		close(st.arena);
 	st.arena = -1;
@@ -657,6 +1182,7 @@ static void apply_locked(const struct xpshim_config *cfg)
 	st.next_frame = (cfg->hvm ? XPSHIM_HVM_FRAME_BASE
 				  : XPSHIM_PV_FRAME_BASE) +
 			rng_below(&st.rng, 8192);
+	memset(&st.run, 0, sizeof(st.run));
 	atomic_store(&log_on, cfg->log);
 }
 
@@ -686,9 +1212,9 @@ static int fn_index(const char *name)
 	abort();
 }
 
-int xpshim__begin(struct xpshim_call *c, enum xpshim_fn fn)
+int xpshim__begin(struct xpshim_call *c, enum xpshim_fn fn, void *h)
 {
-	*c = (struct xpshim_call){ .fn = fn };
+	*c = (struct xpshim_call){ .fn = fn, .h = h };
 	lock();
 	st.calls[fn]++;
 	if (st.fault.armed && (st.fault.fn < 0 || st.fault.fn == (int)fn) &&
@@ -700,6 +1226,53 @@ int xpshim__begin(struct xpshim_call *c, enum xpshim_fn fn)
 	}
 	unlock();
 	return !c->failed;
+}
+
+static void xtl_error(xentoollog_logger *lg, int errnoval,
+		      const char *context, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void xtl_error(xentoollog_logger *lg, int errnoval,
+		      const char *context, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lg->vmessage(lg, XTL_ERROR, errnoval, context, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A call failed with @p err: say so as the real library does, to the
+ * logger of its handle, or with none given, on stderr as the stdio logger
+ * the library then makes would (one line).  A handle that is not open has
+ * no logger: nothing is said.
+ */
+static void report(const struct xpshim_call *c, int err)
+{
+	const struct fn_error *fe = &fn_errors[c->fn];
+	xentoollog_logger *lg = NULL;
+	const struct handle *h;
+	bool open;
+
+	if (fe->msg == NULL || c->quiet)
+		return;
+	lock();
+	h = handle_find(c->h, fe->kind);
+	open = h != NULL;
+	if (open)
+		lg = h->logger;
+	unlock();
+	if (!open)
+		return;
+	if (lg != NULL)
+		xtl_error(lg, fe->with_errno ? err : -1, fe->context, "%s",
+			  fe->msg);
+	else if (fe->with_errno)
+		fprintf(stderr, "%s: error: %s: %s\n", fe->context, fe->msg,
+			strerror(err));
+	else
+		fprintf(stderr, "%s: error: %s\n", fe->context, fe->msg);
 }
 
 /* Logs "name(args) = result" in one write, keeping errno. */
@@ -731,6 +1304,8 @@ int xpshim__end_int(const struct xpshim_call *c, int rc, const char *fmt, ...)
 	char result[64];
 	va_list ap;
 
+	if (err >= 0)
+		report(c, err);
 	if (atomic_load(&log_on)) {
 		if (err >= 0)
 			snprintf(result, sizeof(result), "-1, errno %d", err);
@@ -753,6 +1328,8 @@ void *xpshim__end_ptr(const struct xpshim_call *c, int rc, void *p,
 	char result[64];
 	va_list ap;
 
+	if (err >= 0)
+		report(c, err);
 	if (atomic_load(&log_on)) {
 		if (err >= 0)
 			snprintf(result, sizeof(result), "NULL, errno %d", err);
@@ -770,7 +1347,9 @@ void *xpshim__end_ptr(const struct xpshim_call *c, int rc, void *p,
 
 /* ---- handles ----------------------------------------------------------- */
 
-int xpshim__open(enum xpshim_kind kind, void **out)
+/* Xen absent: the real libraries' opens fail without a word. */
+int xpshim__open(enum xpshim_kind kind, xentoollog_logger *logger,
+		 void **out)
 {
 	struct handle *h;
 	int rc = 0;
@@ -786,6 +1365,7 @@ int xpshim__open(enum xpshim_kind kind, void **out)
 		rc = -ENOMEM;
 	if (rc == 0) {
 		h->kind = kind;
+		h->logger = logger;
 		h->next = st.handles;
 		st.handles = h;
 		*out = h;
@@ -820,15 +1400,16 @@ int xpshim__close(enum xpshim_kind kind, void *h)
 }
 
 void *xpshim__open_call(enum xpshim_fn fn, enum xpshim_kind kind,
-			unsigned int open_flags)
+			xentoollog_logger *logger, unsigned int open_flags)
 {
 	struct xpshim_call c;
 	void *h = NULL;
 	int rc = 0;
 
-	if (xpshim__begin(&c, fn))
-		rc = xpshim__open(kind, &h);
-	return xpshim__end_ptr(&c, rc, h, "%#x", open_flags);
+	if (xpshim__begin(&c, fn, NULL))
+		rc = xpshim__open(kind, logger, &h);
+	return xpshim__end_ptr(&c, rc, h, "%p, %#x", (void *)logger,
+			       open_flags);
 }
 
 int xpshim__close_call(enum xpshim_fn fn, enum xpshim_kind kind, void *h)
@@ -836,7 +1417,7 @@ int xpshim__close_call(enum xpshim_fn fn, enum xpshim_kind kind, void *h)
 	struct xpshim_call c;
 	int rc = 0, ok, closed;
 
-	ok = xpshim__begin(&c, fn);
+	ok = xpshim__begin(&c, fn, h);
 	closed = xpshim__close(kind, h);
 	if (ok)
 		rc = closed;
@@ -849,6 +1430,7 @@ int xpshim__set_max_grants(void *h, uint32_t nr)
 {
 	int rc;
 
+	(void)nr;
 	lock();
 	rc = handle_find(h, XPSHIM_GNTTAB) != NULL ? 0 : -EBADF;
 	unlock();
@@ -860,36 +1442,49 @@ int xpshim__set_max_grants(void *h, uint32_t nr)
 static int share_locked(uint32_t grantee, unsigned int n, bool readonly,
 			uint32_t *refs, void **out)
 {
-	size_t len = (size_t)n * PAGE;
+	struct share *s = calloc(1, sizeof(*s) + n * sizeof(s->refs[0]));
 	struct backing *b;
-	struct share *s;
 	unsigned int i;
-	int rc;
+	void *addr;
+	int rc = -ENOMEM;
 
-	s = malloc(sizeof(*s) + n * sizeof(s->refs[0]));
 	if (s == NULL)
 		return -ENOMEM;
-	rc = grant(st.cfg.self_domid, grantee, n, readonly, false, s->refs,
-		   &b);
+	s->state = malloc(n);
+	if (s->state == NULL)
+		goto err;
+	/* gntalloc's limit counts pages of all its files, as Linux does. */
+	rc = n > st.cfg.limit - st.shared
+		     ? -ENOSPC
+		     : grant(st.cfg.self_domid, grantee, n, readonly, false,
+			     s->refs, &b);
 	if (rc != 0)
 		goto err;
 	/* The granter's own mapping is writable even for a read-only grant. */
-	s->addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, st.arena,
-		       (off_t)(b->first * PAGE));
-	if (s->addr == MAP_FAILED) {
+	addr = mmap(NULL, (size_t)n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    st.arena, (off_t)(b->first * PAGE));
+	if (addr == MAP_FAILED) {
 		rc = -errno;
 		for (i = 0; i < n; i++)
 			entry_free(st.cfg.self_domid, s->refs[i]);
 		goto err;
 	}
-	s->count = n;
-	s->next = st.shares;
-	st.shares = s;
+	memset(s->state, PG_MAPPED, n);
+	s->b = b;
+	b->share = s;
+	s->count = s->mapped = n;
+	s->prev = st.shares_last;
+	if (s->prev != NULL)
+		s->prev->next = s;
+	else
+		st.shares = s;
+	st.shares_last = s;
 	st.shared += n;
 	memcpy(refs, s->refs, n * sizeof(*refs));
-	*out = s->addr;
+	*out = addr;
 	return 0;
 err:
+	free(s->state);
 	free(s);
 	return rc;
 }
@@ -907,39 +1502,116 @@ int xpshim__share(void *h, uint32_t domid, int count, uint32_t *refs,
 		rc = -EINVAL;
 	else
 		rc = resolve(domid, &grantee);
-	/* gntalloc's limit counts pages of all its files, as Linux does. */
-	if (rc == 0 && (unsigned int)count > st.cfg.limit - st.shared)
-		rc = -ENOSPC;
-	if (rc == 0)
-		rc = share_locked(grantee, (unsigned int)count, !writable, refs,
-				  out);
+	if (rc == 0) {
+		rc = share_locked(grantee, (unsigned int)count, !writable,
+				  refs, out);
+		/* Pages the process unmapped by itself (gntalloc released
+		 * them then) may make room. */
+		if (rc == -ENOSPC) {
+			sweep_locked();
+			rc = share_locked(grantee, (unsigned int)count,
+					  !writable, refs, out);
+		}
+	}
 	unlock();
 	return rc;
 }
 
-/* As with Linux's gntalloc (where unshare is munmap), the handle does not
- * matter; address and count must match one share exactly. */
-int xpshim__unshare(void *h, void *addr, uint32_t count)
+/* Pages of shares found in the range an unshare unmaps, in address order. */
+struct unshared {
+	uintptr_t lo, hi;
+	struct {
+		struct share *s;
+		unsigned int page;
+		bool last; /* the last page of s in the range */
+	} *pg;
+	size_t n, cap;
+	int err;
+};
+
+static void unshared_fn(uintptr_t start, uintptr_t end, uint64_t page,
+			void *arg)
 {
-	struct share **pp, *s;
-	unsigned int i;
-	int rc = -EINVAL;
+	struct unshared *u = arg;
+	uintptr_t va = start > u->lo ? start : u->lo;
+	uintptr_t top = end < u->hi ? end : u->hi;
+	struct share *s;
+	void *pg;
+
+	for (page += (va - start) / PAGE; va < top; va += PAGE, page++) {
+		s = share_page_at(va, page);
+		if (s == NULL)
+			continue;
+		if (u->n == u->cap) {
+			u->cap = u->cap ? 2 * u->cap : 16;
+			pg = realloc(u->pg, u->cap * sizeof(*u->pg));
+			if (pg == NULL) {
+				u->err = -ENOMEM;
+				return;
+			}
+			u->pg = pg;
+		}
+		u->pg[u->n].s = s;
+		u->pg[u->n].page = (unsigned int)(page - s->b->first);
+		u->pg[u->n++].last = false;
+	}
+}
+
+/*
+ * The pages in @p u are unmapped.  A share is released when its last piece
+ * goes: the kernel closes the pieces of a range in address order, so
+ * shares go in the order of their last page in the range.
+ */
+static void unshared_locked(struct unshared *u)
+{
+	unsigned long stamp = ++st.stamp;
+	struct share *s;
+	size_t i;
+
+	for (i = u->n; i-- > 0;) {
+		if (u->pg[i].s->stamp != stamp) {
+			u->pg[i].s->stamp = stamp;
+			u->pg[i].last = true;
+		}
+	}
+	for (i = 0; i < u->n; i++) {
+		s = u->pg[i].s;
+		if (s->state[u->pg[i].page] & PG_MAPPED) {
+			s->state[u->pg[i].page] = 0;
+			s->mapped--;
+		}
+		if (u->pg[i].last && s->mapped == 0)
+			share_release(s);
+	}
+}
+
+/*
+ * On Linux unshare is munmap: any page-aligned range, whatever the handle,
+ * wherever the process moved the pages.  The shares with pages in the range
+ * are found by arena offset (gntdev mappings and peer views of the same
+ * pages are not theirs).
+ */
+int xpshim__unshare(void *addr, uint32_t count)
+{
+	uintptr_t a = (uintptr_t)addr;
+	size_t len = (size_t)count * PAGE;
+	struct unshared u = { .lo = a, .hi = a + len };
+	int rc = 0;
 
 	lock();
-	for (pp = &st.shares; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->addr == addr)
-			break;
-	s = *pp;
-	if (s != NULL && s->count == count) {
-		*pp = s->next;
-		munmap(s->addr, (size_t)count * PAGE);
-		for (i = 0; i < count; i++)
-			entry_release(st.cfg.self_domid, s->refs[i]);
-		st.shared -= count;
-		free(s);
-		rc = 0;
-	}
+	/* What munmap refuses before looking at the range. */
+	if (count == 0 || a % PAGE != 0 || len > UINTPTR_MAX - a)
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = arena_walk(u.lo, u.hi, unshared_fn, &u);
+	if (rc == 0)
+		rc = u.err;
+	if (rc == 0 && munmap(addr, len) != 0)
+		rc = -errno;
+	if (rc == 0)
+		unshared_locked(&u);
 	unlock();
+	free(u.pg);
 	return rc;
 }
 
@@ -972,15 +1644,21 @@ static int map_pages(struct map *m, int prot)
 	return 0;
 }
 
+/*
+ * Whatever Xen refuses, gntdev's mmap fails with EINVAL: a granter that is
+ * not a domain (DOMID_SELF included: a domain maps its own grants by its
+ * number), a ref not in use, a ref granted to another domain, PROT_WRITE on
+ * a read-only grant.
+ */
 static int map_check(uint32_t granter, uint32_t ref, int prot)
 {
-	const struct entry *e = entry_get(granter, ref);
+	const struct entry *e = NULL;
 
-	if (e == NULL)
-		return -ENOENT;
-	if (e->grantee != st.cfg.self_domid ||
+	if (granter < DOMID_FIRST_RESERVED)
+		e = entry_get(granter, ref);
+	if (e == NULL || e->grantee != st.cfg.self_domid ||
 	    ((prot & PROT_WRITE) && e->readonly))
-		return -EPERM;
+		return -EINVAL;
 	return 0;
 }
 
@@ -997,10 +1675,9 @@ static int map_locked(struct handle *h, uint32_t count,
 	m->h = h;
 	m->count = count;
 	for (i = 0; i < count && rc == 0; i++) {
+		m->g[i].domid = domids[i * domid_step];
 		m->g[i].ref = refs[i];
-		rc = resolve(domids[i * domid_step], &m->g[i].domid);
-		if (rc == 0)
-			rc = map_check(m->g[i].domid, refs[i], prot);
+		rc = map_check(m->g[i].domid, refs[i], prot);
 	}
 	if (rc == 0)
 		rc = map_pages(m, prot);
@@ -1154,25 +1831,25 @@ static int map_table_locked(uint32_t domid, void **out, int *gnt_num)
 	t->next = st.tables;
 	st.tables = t;
 	*out = p;
-	/* As libxenctrl: frames * (PAGE_SIZE / sizeof(grant_entry_v1_t))
-	 * whatever the version, so that a caller that believed it to be a
-	 * count of v2 entries would unmap and read twice too much. */
-	*gnt_num = (int)(st.cfg.table_frames * (PAGE / sizeof(grant_entry_v1_t)));
+	*gnt_num = table_gnt_num();
 	return 0;
 }
 
-int xpshim__map_table(void *h, uint32_t domid, int version, void **out,
-		      int *gnt_num)
+int xpshim__map_table(void *h, uint32_t domid, void **out, int *gnt_num)
 {
 	int rc;
 
 	lock();
-	if (handle_find(h, XPSHIM_XC) == NULL)
+	if (handle_find(h, XPSHIM_XC) == NULL) {
 		rc = -EBADF;
-	else if (gnt_num == NULL || version != st.cfg.gnttab_version)
-		rc = -EINVAL;
-	else
+	} else if (domid == st.cfg.self_domid) {
+		/* Xen refuses a foreign mapping that names the caller by its
+		 * number; libxenctrl has learnt the size by then. */
+		*gnt_num = table_gnt_num();
+		rc = -ESRCH;
+	} else {
 		rc = resolve(domid, &domid);
+	}
 	if (rc == 0)
 		rc = map_table_locked(domid, out, gnt_num);
 	unlock();
@@ -1240,6 +1917,7 @@ static void leaks_locked(struct xpshim_leaks *out)
 void xpshim_leaks(struct xpshim_leaks *out)
 {
 	lock();
+	sweep_locked();
 	leaks_locked(out);
 	unlock();
 }
@@ -1274,35 +1952,30 @@ unsigned long xpshim_calls(const char *fn)
 	return n;
 }
 
-static const struct entry *entry_at_locked(uintptr_t va)
-{
-	const struct share *s;
-	const struct map *m;
-	uintptr_t a;
+struct page_at {
+	uintptr_t va;
+	const struct entry *e;
+};
 
-	for (s = st.shares; s != NULL; s = s->next) {
-		a = (uintptr_t)s->addr;
-		if (va >= a && va - a < (uintptr_t)s->count * PAGE)
-			return entry_get(st.cfg.self_domid,
-					 s->refs[(va - a) / PAGE]);
-	}
-	for (m = st.maps; m != NULL; m = m->next) {
-		a = (uintptr_t)m->addr;
-		if (va >= a && va - a < (uintptr_t)m->count * PAGE)
-			return entry_get(m->g[(va - a) / PAGE].domid,
-					 m->g[(va - a) / PAGE].ref);
-	}
-	return NULL;
+static void page_at_fn(uintptr_t start, uintptr_t end, uint64_t page,
+		       void *arg)
+{
+	struct page_at *pa = arg;
+	const struct entry *e = rev_entry(page + (pa->va - start) / PAGE);
+
+	(void)end;
+	if (e != NULL && !other_view(pa->va, e))
+		pa->e = e;
 }
 
 uint64_t xpshim_frame_of(const void *va)
 {
-	const struct entry *e;
+	struct page_at pa = { .va = (uintptr_t)va & ~(uintptr_t)(PAGE - 1) };
 	uint64_t frame;
 
 	lock();
-	e = entry_at_locked((uintptr_t)va);
-	frame = e != NULL ? e->frame : (uint64_t)-1;
+	arena_walk(pa.va, pa.va + 1, page_at_fn, &pa);
+	frame = pa.e != NULL ? pa.e->frame : (uint64_t)-1;
 	unlock();
 	return frame;
 }
