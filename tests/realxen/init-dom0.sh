@@ -5,8 +5,9 @@
 #
 # Runs the checks of /etc/realxen/plan and reports on the console, which
 # is the serial port the host reads:
-#   RX-CHECK PASS|FAIL NAME (SECONDS s)   one per check, its output after
-#                                         it, each line prefixed "  | "
+#   RX-RUN NAME                           a check starts; its output
+#                                         follows, each line prefixed "  | "
+#   RX-CHECK PASS|FAIL NAME (SECONDS s)   how it ended
 #   RX-DATA ...                           a measurement
 #   RX-END passed=N failed=N              the last line, then power off
 # Anything else on the console (the kernel's, Xen's) is context.
@@ -30,12 +31,15 @@ JUMBO=0
 DOMU=0
 [ -f /etc/realxen/plan ] && . /etc/realxen/plan
 
-# check NAME COMMAND...: run COMMAND under a time limit and report.
+# check NAME COMMAND...: run COMMAND under a time limit, its output shown
+# as it comes, and report.
 check() {
 	name=$1
 	shift
 	t0=$(date +%s)
-	if timeout 900 "$@" >"/tmp/out.$name" 2>&1; then
+	echo "RX-RUN $name"
+	{ timeout 900 "$@" 2>&1; echo $? >"/tmp/rc.$name"; } | sed 's/^/  | /'
+	if [ "$(cat "/tmp/rc.$name")" = 0 ]; then
 		res=PASS
 		passed=$((passed + 1))
 	else
@@ -43,7 +47,6 @@ check() {
 		failed=$((failed + 1))
 	fi
 	echo "RX-CHECK $res $name ($(($(date +%s) - t0)) s)"
-	sed 's/^/  | /' "/tmp/out.$name"
 }
 
 # cli NAME ARGS...: a CLI run that must succeed and print none of the Xen
@@ -120,16 +123,23 @@ if [ "$DOMU" = 1 ]; then
 	check domu-create $X/xl create /etc/realxen/domu.cfg
 	domid=$($X/xl domid rxdomu 2>/dev/null)
 	echo "RX: domU rxdomu is domain $domid"
+	# The domU's console, as it comes.
+	tail -F /var/log/xen/console/guest-rxdomu.log 2>/dev/null |
+		while read -r line; do
+			case $line in
+			"["*) ;; # the kernel's
+			*) echo "  domU | $line" ;;
+			esac
+		done &
+	console=$!
 	check cross rx_dom0 cross "$domid"
 	i=0
-	while $X/xl domid rxdomu >/dev/null 2>&1 && [ $i -lt 300 ]; do
+	while $X/xl domid rxdomu >/dev/null 2>&1 && [ $i -lt 60 ]; do
 		sleep 1
 		i=$((i + 1))
 	done
 	$X/xl destroy rxdomu >/dev/null 2>&1
-	echo "RX: the domU's console:"
-	sed 's/^/  domU | /' /var/log/xen/console/guest-rxdomu.log 2>/dev/null |
-		grep -v '^  domU | \[ *[0-9.]*\] '
+	kill "$console" 2>/dev/null
 fi
 
 # ---- 4. measurements --------------------------------------------------

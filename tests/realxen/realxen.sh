@@ -24,7 +24,8 @@
 #                   [--keep] [--cache DIR]
 #   --domu     also boot a PV domU and run the cross-domain checks
 #   --jumbo    also measure the largest pools of 9000-byte objects
-#   --timeout  give up after this long (default 600 s; 1500 with --jumbo)
+#   --timeout  give up after this long (default 600 s, plus 900 with
+#              --jumbo and 600 with --domu)
 #   --keep     keep the work directory (initramfs, serial log)
 #   --cache    where the downloaded packages go (default: $XP_REALXEN_CACHE,
 #              else DIR/tests/realxen/cache)
@@ -65,7 +66,7 @@ done
 [ -n "$builddir" ] || usage
 builddir=$(cd "$builddir" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-[ -n "$timeout" ] || timeout=$([ "$jumbo" = 1 ] && echo 1500 || echo 600)
+[ -n "$timeout" ] || timeout=$((600 + 900 * jumbo + 600 * domu))
 [ -n "$cache" ] || cache=$builddir/tests/realxen/cache
 work=$builddir/tests/realxen/work
 t_start=$(date +%s)
@@ -286,9 +287,10 @@ report() {
 	fi
 	if [ "$fail" -gt 0 ]; then
 		echo "==== realxen: output of the failed checks"
-		awk '/^RX-CHECK FAIL/ { show = 1; print; next }
-		     /^RX-CHECK PASS/ || /^RX-END/ { show = 0 }
-		     show' "$serial"
+		awk '/^RX-RUN / { out = ""; next }
+		     /^RX-CHECK FAIL/ { print; printf "%s", out; out = "" }
+		     /^RX-CHECK/ { out = ""; next }
+		     { out = out $0 "\n" }' "$serial"
 	fi
 	if [ -z "$end" ]; then
 		echo "==== realxen: the run did not finish (a crash, or the" \

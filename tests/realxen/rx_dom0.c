@@ -970,7 +970,7 @@ static int run_dom0(void)
 
 /* ---- across domains: a PV domU runs rx_domu ------------------------- */
 
-#define RX_WAIT 300 /* seconds for the domU's turn */
+#define RX_WAIT 120 /* seconds for the domU's turn */
 
 static struct {
 	uint32_t domu;
@@ -1085,11 +1085,11 @@ static void test_cross_map_from_domu(void **state)
 
 		n[i] = rxs_await_refs(&rxc.rs, keys[i], &refs[i], 10);
 		assert_true(n[i] > 0);
-		snprintf(key, sizeof(key), "%s.bytes", keys[i]);
+		snprintf(key, sizeof(key), "%s-bytes", keys[i]);
 		v = rxc_await(key);
 		bytes = atol(v);
 		free(v);
-		snprintf(key, sizeof(key), "%s.gref", keys[i]);
+		snprintf(key, sizeof(key), "%s-gref", keys[i]);
 		v = rxc_await(key);
 		gref = atoi(v);
 		free(v);
@@ -1105,7 +1105,7 @@ static void test_cross_map_from_domu(void **state)
 						  (unsigned int)n[i], 0,
 						  &raw[i]),
 				 bytes);
-		snprintf(key, sizeof(key), "%s.bus", keys[i]);
+		snprintf(key, sizeof(key), "%s-bus", keys[i]);
 		v = rxc_await(key);
 		rxc_check_bus_list(v, gref, refs[i], raw[i],
 				   (unsigned int)n[i]);
@@ -1341,11 +1341,14 @@ static void test_cross_domu_result(void **state)
 
 static int rxc_setup(void **state)
 {
+	char *up;
+
 	if (rx_setup(state) != 0 || rxs_open(&rxc.rs, rxc.domu) != 0)
 		return -1;
 	/* The domU is up and following. */
-	free(rxs_await(&rxc.rs, "domu-up", RX_WAIT));
-	return 0;
+	up = rxs_await(&rxc.rs, "domu-up", RX_WAIT);
+	free(up);
+	return up != NULL ? 0 : -1;
 }
 
 static int run_cross(uint32_t domu)

@@ -25,7 +25,7 @@
 
 #include "rxcross.h"
 
-#define WAIT 300 /* seconds for dom0's turn: emulated, and it does more */
+#define WAIT 120 /* seconds for dom0's turn: emulated, and it does more */
 
 static struct rxs rs;
 static xengnttab_handle *gt;
@@ -176,11 +176,11 @@ static struct xp_mempool *share_one(const char *name, const char *args,
 		   args, n, info.gref_frames ? "grant refs" : "the grant table",
 		   bytes);
 	rxs_say_refs(&rs, key, refs, (unsigned int)n);
-	snprintf(sub, sizeof(sub), "%s.bytes", key);
+	snprintf(sub, sizeof(sub), "%s-bytes", key);
 	rxs_say(&rs, sub, "%ld", bytes);
-	snprintf(sub, sizeof(sub), "%s.gref", key);
+	snprintf(sub, sizeof(sub), "%s-gref", key);
 	rxs_say(&rs, sub, "%d", info.gref_frames);
-	snprintf(sub, sizeof(sub), "%s.bus", key);
+	snprintf(sub, sizeof(sub), "%s-bus", key);
 	rxs_say(&rs, sub, "%s", bl->text);
 	free(refs);
 	free(bl);

@@ -60,33 +60,58 @@ static inline int rxs_say(struct rxs *s, const char *key, const char *fmt,
 	if (len < 0 || (size_t)len >= sizeof(val))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", s->base, key);
-	return xs_write(s->xs, XBT_NULL, path, val, (unsigned int)len) ? 0
-									: -1;
+	if (xs_write(s->xs, XBT_NULL, path, val, (unsigned int)len))
+		return 0;
+	fprintf(stderr, "rxcross: xs_write %s (%d bytes): %s\n", path, len,
+		strerror(errno));
+	return -1;
 }
 
 /* The value of @key once it is written (malloc'd), or NULL after
- * @seconds. */
+ * @seconds, or as soon as the other side gave up: it wrote "result" (a
+ * failure), or its domain is gone. */
 static inline char *rxs_await(struct rxs *s, const char *key,
 			      unsigned int seconds)
 {
+	char path[128], gone[160], result[128];
 	unsigned int tries;
-	char path[128];
 
 	snprintf(path, sizeof(path), "%s/%s", s->base, key);
+	snprintf(result, sizeof(result), "%s/result", s->base);
+	/* data/rx -> the domain's home, which goes with the domain. */
+	snprintf(gone, sizeof(gone), "%.*s/domid",
+		 (int)(strlen(s->base) - strlen("/data/rx")), s->base);
 	for (tries = 0; tries < seconds * 20; tries++) {
 		unsigned int len = 0;
 		char *v = xs_read(s->xs, XBT_NULL, path, &len);
 
 		if (v != NULL)
 			return v;
+		if (tries % 20 == 19 && strcmp(key, "result") != 0) {
+			v = xs_read(s->xs, XBT_NULL, result, &len);
+			if (v != NULL) {
+				fprintf(stderr, "rxcross: waiting for %s, "
+					"the other side ended: %s\n", key, v);
+				free(v);
+				return NULL;
+			}
+			v = xs_read(s->xs, XBT_NULL, gone, &len);
+			if (v == NULL) {
+				fprintf(stderr, "rxcross: waiting for %s: "
+					"the domain is gone\n", key);
+				return NULL;
+			}
+			free(v);
+		}
 		usleep(50000);
 	}
-	fprintf(stderr, "rxstore: no %s after %u s\n", path, seconds);
+	fprintf(stderr, "rxcross: no %s after %u s\n", path, seconds);
 	return NULL;
 }
 
-/* Refs as "R1:R2:...", under keys @key.0, @key.1... (a xenstore value
- * holds 4096 bytes) and @key.n, the number of refs. */
+/* Refs as "R1:R2:...", under keys @key-0, @key-1... (a xenstore value
+ * holds 4096 bytes) and @key-n, the number of refs.  (Xenstore names are
+ * letters, digits and "-/_@".) */
 static inline int rxs_say_refs(struct rxs *s, const char *key,
 			       const uint32_t *refs, unsigned int n)
 {
@@ -100,11 +125,11 @@ static inline int rxs_say_refs(struct rxs *s, const char *key,
 			used += (size_t)snprintf(val + used,
 						 sizeof(val) - used, "%s%u",
 						 used ? ":" : "", refs[i]);
-		snprintf(sub, sizeof(sub), "%s.%u", key, part++);
+		snprintf(sub, sizeof(sub), "%s-%u", key, part++);
 		if (rxs_say(s, sub, "%s", val) != 0)
 			return -1;
 	}
-	snprintf(sub, sizeof(sub), "%s.n", key);
+	snprintf(sub, sizeof(sub), "%s-n", key);
 	return rxs_say(s, sub, "%u", n);
 }
 
@@ -117,7 +142,7 @@ static inline int rxs_await_refs(struct rxs *s, const char *key,
 	unsigned int n, k = 0, part;
 	uint32_t *refs;
 
-	snprintf(sub, sizeof(sub), "%s.n", key);
+	snprintf(sub, sizeof(sub), "%s-n", key);
 	v = rxs_await(s, sub, seconds);
 	if (v == NULL)
 		return -1;
@@ -127,7 +152,7 @@ static inline int rxs_await_refs(struct rxs *s, const char *key,
 	if (refs == NULL)
 		return -1;
 	for (part = 0; k < n; part++) {
-		snprintf(sub, sizeof(sub), "%s.%u", key, part);
+		snprintf(sub, sizeof(sub), "%s-%u", key, part);
 		v = rxs_await(s, sub, 1);
 		if (v == NULL)
 			break;
