@@ -83,6 +83,7 @@ echo "RX: $(cat /proc/xen/capabilities), gntalloc limit" \
 	"$(cat /sys/module/xen_gntalloc/parameters/limit)"
 check dom0 rx_dom0 dom0
 
+check timing rx_dom0 timing
 cli cli-demo demo --handler xen_dom0 --args peer=0 -n 2000 -e 2048 -s 1
 cli cli-demo-jumbo demo --handler xen_dom0 --args peer=0 -n 64 -e 9000 -s 1
 cli cli-demo-gref demo --handler xen_dom0 --args peer=0,frames=gref -n 64 \

@@ -2,7 +2,7 @@
 # The real-Xen harness (tests/realxen/realxen.sh): `make check-realxen`
 # boots Xen 4.17 and a Debian 12 dom0 under QEMU and runs these checks in
 # it.  Not part of `make check`: it needs root (apt-get) and minutes.
-# REALXEN_FLAGS passes options to realxen.sh (--domu, --jumbo, --keep...).
+# REALXEN_FLAGS passes options to realxen.sh (--jumbo, --no-domu, --keep...).
 EXTRA_DIST += \
 	tests/realxen/realxen.sh \
 	tests/realxen/init-dom0.sh \

@@ -15,11 +15,14 @@
  *    the entries in use before and after each case (nothing may stay);
  *  - logging: the process's stderr, captured around each case, stays empty.
  *
- * Usage: rx_dom0 dom0 | noxen | cross DOMU | jumbo MAX | grant N FILE
+ * Usage: rx_dom0 dom0 | noxen | cross DOMU | timing | jumbo MAX |
+ *                grant N FILE
  *   dom0    the checks, with Xen's devices present;
  *   noxen   the fallback, run before the Xen modules are loaded;
  *   cross   the dom0 side of the cross-domain checks, with rx_domu
  *           running in domain DOMU (see rx_domu.c);
+ *   timing  time to create and free pools, per page: "RX-DATA timing"
+ *           lines (also runs under the shim, for comparison);
  *   jumbo   for pools of 9000-byte objects of 8..MAX objects, 10 creations
  *           each: prints "RX-DATA jumbo n=N ok=K/10 pages=P" lines;
  *   grant   share N pages with this domain itself, write their refs to
@@ -42,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenctrl.h>
@@ -1436,6 +1440,69 @@ static int run_jumbo(unsigned int max)
 	return 0;
 }
 
+static double rx_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Creation and free of pools, microseconds per page: medians of 7. */
+static int run_timing(void)
+{
+	static const struct {
+		unsigned int n;
+		size_t elt;
+		const char *args;
+	} c[] = {
+		{120, 2000, "peer=0"},
+		{480, 2000, "peer=0"},
+		{1800, 2000, "peer=0"},
+		{1800, 2000, "peer=0,frames=gref"},
+		{64, 9000, "peer=0"},
+		{256, 9000, "peer=0"},
+	};
+	unsigned int i, k;
+
+	xp_log_set_level(XP_LOG_ERR);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		double create[7], destroy[7];
+		struct xp_xen_pool_info info = {0};
+
+		for (k = 0; k < 7; k++) {
+			double t0 = rx_now_us(), t1;
+			struct xp_mempool *mp = rx_create(c[i].n, c[i].elt,
+							  c[i].args);
+
+			t1 = rx_now_us();
+			if (mp == NULL || xp_xen_pool_info(mp, &info) != 0) {
+				printf("RX-DATA timing %u x %zu '%s': %s\n",
+				       c[i].n, c[i].elt, c[i].args,
+				       strerror(errno));
+				return 1;
+			}
+			xp_mempool_free(mp);
+			create[k] = (t1 - t0) / info.pages;
+			destroy[k] = (rx_now_us() - t1) / info.pages;
+		}
+		qsort(create, 7, sizeof(double), dbl_cmp);
+		qsort(destroy, 7, sizeof(double), dbl_cmp);
+		printf("RX-DATA timing %u x %zu B '%s': %u pages, create "
+		       "%.1f us/page [%.1f-%.1f], free %.1f us/page\n",
+		       c[i].n, c[i].elt, c[i].args, info.pages, create[3],
+		       create[0], create[6], destroy[3]);
+	}
+	return 0;
+}
+
 static volatile sig_atomic_t rx_done;
 
 static void rx_on_term(int sig)
@@ -1476,6 +1543,8 @@ int main(int argc, char **argv)
 		return run_dom0();
 	if (argc == 2 && strcmp(argv[1], "noxen") == 0)
 		return run_noxen();
+	if (argc == 2 && strcmp(argv[1], "timing") == 0)
+		return run_timing();
 	if (argc == 3 && strcmp(argv[1], "cross") == 0)
 		return run_cross((uint32_t)strtoul(argv[2], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "jumbo") == 0)
@@ -1484,8 +1553,8 @@ int main(int argc, char **argv)
 		return run_grant((unsigned int)strtoul(argv[2], NULL, 10),
 				 argv[3]);
 	fprintf(stderr,
-		"usage: %s dom0 | noxen | cross DOMU | jumbo MAX | grant N "
-		"FILE\n",
+		"usage: %s dom0 | noxen | cross DOMU | timing | jumbo MAX | "
+		"grant N FILE\n",
 		argv[0]);
 	return 2;
 }
