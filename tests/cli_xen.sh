@@ -265,13 +265,13 @@ create_fails_hint() {
 
 guest 16 1 "$XENPOOL" demo --handler xen_dom0 -n 1000 --args "$MAP" \
 	--seconds 1
-check "demo, map mode: read-only grants need writable=0 (EPERM, hint)" \
-	create_fails_hint 'Operation not permitted'
+check "demo, map mode: read-only grants need writable=0 (EINVAL, hint)" \
+	create_fails_hint 'Invalid argument'
 
 guest 100 1 "$XENPOOL" mbuf --handler xen_dom0 -n 100 --args "$MAP" \
 	--seconds 1
-check "mbuf, map mode: read-only grants need writable=0 (EPERM, hint)" \
-	create_fails_hint 'Operation not permitted'
+check "mbuf, map mode: read-only grants need writable=0 (EINVAL, hint)" \
+	create_fails_hint 'Invalid argument'
 
 guest 16 0 "$XENPOOL" demo --handler xen_dom0 -n 1000 \
 	--args "$MAP,writable=2" --seconds 1

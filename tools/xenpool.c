@@ -645,10 +645,11 @@ static void create_failed(const char *cmd, const char *what,
 		strerror(err));
 	if (err == ENOENT)
 		fprintf(stderr, "Try '%s handlers' for the list.\n", progname);
-	/* xen_dom0 maps a read-only grant only when asked to map read-only. */
-	if (err == EPERM && args != NULL && args_have_key(args, "map"))
-		fprintf(stderr, "Try writable=0 if the guest granted its "
-				"pages read-only.\n");
+	/* xen_dom0 maps a read-only grant only when asked to map read-only;
+	 * Linux's gntdev refuses every mapping with EINVAL, bad refs too. */
+	if (err == EINVAL && args != NULL && args_have_key(args, "map"))
+		fprintf(stderr, "If the guest granted its pages read-only, "
+				"add writable=0.\n");
 }
 
 static struct xp_mempool *demo_create(const struct demo_opts *o)

@@ -362,9 +362,13 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		PROT_READ | (p->args.writable ? PROT_WRITE : 0));
 	if (s->va == NULL) {
 		ret = err_or(EIO);
+		/* gntdev says EINVAL for every refusal of Xen's. */
 		xp_log(XP_LOG_ERR,
-		       "xen_dom0: cannot map %u refs of domain %u: %s",
-		       p->args.nrefs, p->args.map_domid, strerror(-ret));
+		       "xen_dom0: cannot map %u refs of domain %u: %s%s",
+		       p->args.nrefs, p->args.map_domid, strerror(-ret),
+		       ret == -EINVAL ? " (a ref not granted to this domain, "
+					"or granted read-only: writable=0)"
+				      : "");
 		return ret;
 	}
 	p->pages = p->args.nrefs;

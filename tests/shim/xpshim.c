@@ -1359,8 +1359,6 @@ int xpshim__open(enum xpshim_kind kind, xentoollog_logger *logger,
 		rc = -ENOENT;
 	else if (st.cfg.absent == XPSHIM_ABSENT_NOERRNO)
 		rc = XPSHIM_FAIL_NOERRNO;
-	else if (kind == XPSHIM_XC && st.cfg.unprivileged)
-		rc = -EPERM;
 	else if ((h = calloc(1, sizeof(*h))) == NULL)
 		rc = -ENOMEM;
 	if (rc == 0) {
@@ -1739,6 +1737,16 @@ int xpshim__unmap(void *h, void *addr, uint32_t count)
 
 /* ---- libxenctrl -------------------------------------------------------- */
 
+/*
+ * Unprivileged, as measured in a PV domU of Xen 4.17: libxenctrl opens
+ * (privcmd is there), but every grant-table operation on any domain, its
+ * own included, fails with EPERM.
+ */
+static int privileged_locked(void)
+{
+	return st.cfg.unprivileged ? -EPERM : 0;
+}
+
 int xpshim__gnttab_version(void *h, uint32_t domid)
 {
 	int rc;
@@ -1746,7 +1754,7 @@ int xpshim__gnttab_version(void *h, uint32_t domid)
 	lock();
 	if (handle_find(h, XPSHIM_XC) == NULL)
 		rc = -EBADF;
-	else
+	else if ((rc = privileged_locked()) == 0)
 		rc = resolve(domid, &domid);
 	if (rc == 0)
 		rc = st.cfg.gnttab_version;
@@ -1762,7 +1770,7 @@ int xpshim__query_size(void *h, uint32_t domid, uint32_t *nr_frames,
 	lock();
 	if (handle_find(h, XPSHIM_XC) == NULL)
 		rc = -EBADF;
-	else
+	else if ((rc = privileged_locked()) == 0)
 		rc = resolve(domid, &domid);
 	if (rc == 0)
 		*nr_frames = *max_nr_frames = st.cfg.table_frames;
@@ -1842,6 +1850,8 @@ int xpshim__map_table(void *h, uint32_t domid, void **out, int *gnt_num)
 	lock();
 	if (handle_find(h, XPSHIM_XC) == NULL) {
 		rc = -EBADF;
+	} else if (st.cfg.unprivileged) {
+		rc = -EPERM;
 	} else if (domid == st.cfg.self_domid) {
 		/* Xen refuses a foreign mapping that names the caller by its
 		 * number; libxenctrl has learnt the size by then. */

@@ -30,7 +30,8 @@
  *   XPSHIM_SEED=N             frame allocator seed (default 1)
  *   XPSHIM_MODE=pv|hvm        frame numbering (default pv)
  *   XPSHIM_ABSENT=0|enoent|noerrno  Xen absent: the open functions fail
- *   XPSHIM_UNPRIVILEGED=0|1   xc_interface_open fails with EPERM (a domU)
+ *   XPSHIM_UNPRIVILEGED=0|1   a domU: libxenctrl opens, its grant-table
+ *                             calls fail with EPERM
  *   XPSHIM_LOG=0|1            print each shimmed call to stderr
  *   XPSHIM_MAPS=auto|text     how the shim finds its pages (below)
  * A value that does not parse is ignored with a warning.
@@ -55,7 +56,9 @@
  *    nothing (the real set_max_grants and query_size would, on failures
  *    the shim never has but for injected faults);
  *  - xengntshr_open, xengnttab_open, xc_interface_open: ENOENT or 0 when Xen
- *    is absent; xc_interface_open: EPERM when unprivileged;
+ *    is absent; unprivileged (a PV domU of Xen 4.17, measured),
+ *    xc_interface_open works and xc_gnttab_get_version, _query_size and
+ *    _map_table_v1/_v2 fail with EPERM for every domain, DOMID_SELF too;
  *  - a handle that is not open (closed, never opened, another kind): EBADF;
  *    closing NULL succeeds; a handle closed with mappings leaves them (leaks);
  *  - xengntshr_share_pages: EINVAL for count <= 0 or a reserved domid;
@@ -156,7 +159,7 @@ struct xpshim_config {
 	uint64_t seed;
 	int hvm;                 /* 0: PV, frames are MFNs; 1: HVM, GFNs */
 	enum xpshim_absent absent;
-	int unprivileged;        /* xc_interface_open fails with EPERM */
+	int unprivileged;        /* a domU: grant-table calls fail, EPERM */
 	int log;
 	int maps_text;           /* 1: read /proc/self/maps even where
 				  * PROCMAP_QUERY would answer */
