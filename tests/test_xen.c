@@ -692,6 +692,7 @@ static void test_bad_args(void **state)
 		{"map=3,refs=8:", "refs"},
 		{"map=3,refs=8 9", "refs"},
 		{"map=3,refs=8:9:8", "refs"},
+		{"map=3,refs=8:4294967295", "refs"},
 		{"peer=7,,batch=4", "empty"},
 		{",peer=7", "empty"},
 		{"peer=7,", "empty"},

@@ -123,7 +123,9 @@ static int parse_ref_list(const char *key, const char *val, const char *list,
 		}
 		memcpy(num, p, len);
 		num[len] = '\0';
-		ret = parse_uint(key, num, 0, UINT32_MAX, &v);
+		/* UINT32_MAX is no ref Xen hands out, and marks "no ref" in
+		 * the pool's page table. */
+		ret = parse_uint(key, num, 0, XPX_NO_REF - 1, &v);
 		if (ret == 0 && a->nrefs == cap) {
 			if (cap >= XPX_MAX_REFS) {
 				ret = bad(key, "...", "too many refs");
