@@ -251,7 +251,9 @@ static void chunk_cb(struct xp_mempool *mp, void *arg, void *va,
 	}
 }
 
-static void check_chunks(struct xp_mempool *mp)
+/* The chunks of @mp, which took the share calls made since @calls were
+ * counted (xpshim_calls). */
+static void check_chunks(struct xp_mempool *mp, unsigned long calls)
 {
 	struct xt_view v;
 	struct chunk_walk w = {&v, 0, 0};
@@ -263,7 +265,7 @@ static void check_chunks(struct xp_mempool *mp)
 	assert_int_equal(w.bad, 0);
 	assert_int_equal(w.n, v.info.chunks);
 	assert_int_equal(v.info.segments,
-			 xpshim_calls("xengntshr_share_pages"));
+			 xpshim_calls("xengntshr_share_pages") - calls);
 	xt_check_objects(mp, &v, mp->elt_size);
 	xt_view_fini(&v);
 }
@@ -302,7 +304,7 @@ static void test_no_crossing(void **state)
 				continue;
 			}
 			mp = xt_create_ok(n, elt, 0, 0, "peer=7,batch=8");
-			check_chunks(mp);
+			check_chunks(mp, 0);
 			xp_mempool_free(mp);
 			xt_assert_no_leaks();
 			built++;
@@ -320,41 +322,39 @@ static void test_no_crossing(void **state)
  * 64 x 8192 B pools failed with EFBIG); laid out in bus-address order,
  * they do, with a batch of one page too.
  */
+/* On Linux-like frames (seed @seed), after @warm pages of a pool came and
+ * went: a pool of @n objects of @elt is created and checked. */
+static void jumbo_case(unsigned int seed, unsigned int warm, unsigned int n,
+		       size_t elt, const char *args)
+{
+	struct xp_mempool *mp;
+	unsigned long calls;
+
+	xt_cfg_set(XPSHIM_CONTIG_LINUX, 16, seed);
+	xt_shim_reset();
+	if (warm > 0)
+		xp_mempool_free(xt_create_ok(warm * 2, 2048, 0, 0, "peer=7"));
+	calls = xpshim_calls("xengntshr_share_pages");
+	mp = xt_create_ok(n, elt, 0, 0, args);
+	check_chunks(mp, calls);
+	xp_mempool_free(mp);
+	xt_assert_no_leaks();
+}
+
 static void test_jumbo_linux(void **state)
 {
 	static const size_t sizes[] = {6000, 8192, 9000};
 	static const unsigned int counts[] = {16, 64};
-	struct xp_mempool *mp, *warm;
 	unsigned int i, j, seed = 0;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		for (j = 0; j < ARRAY_SIZE(counts); j++) {
-			xt_cfg_set(XPSHIM_CONTIG_LINUX, 16, ++seed);
-			xt_shim_reset();
-			mp = xt_create_ok(counts[j], sizes[i], 0, 0, "peer=7");
-			check_chunks(mp);
-			xp_mempool_free(mp);
-			xt_assert_no_leaks();
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (j = 0; j < ARRAY_SIZE(counts); j++)
+			jumbo_case(++seed, 0, counts[j], sizes[i], "peer=7");
 	/* A batch smaller than an object. */
-	xt_cfg_set(XPSHIM_CONTIG_LINUX, 16, 77);
-	xt_shim_reset();
-	mp = xt_create_ok(16, 9000, 0, 0, "peer=7,batch=1");
-	check_chunks(mp);
-	xp_mempool_free(mp);
-	xt_assert_no_leaks();
-	/* Grant-DMA addresses from refs that come back descending: a pool
-	 * came and went first. */
-	xt_cfg_set(XPSHIM_CONTIG_LINUX, 16, 78);
-	xt_shim_reset();
-	warm = xt_create_ok(600, 2048, 0, 0, "peer=7");
-	xp_mempool_free(warm);
-	mp = xt_create_ok(64, 9000, 0, 0, "peer=7,frames=gref");
-	xt_check_pool(mp, 78);
-	xp_mempool_free(mp);
-	xt_assert_no_leaks();
+	jumbo_case(77, 0, 16, 9000, "peer=7,batch=1");
+	/* Grant-DMA addresses from refs that come back descending. */
+	jumbo_case(78, 300, 64, 9000, "peer=7,frames=gref");
 }
 
 /* Fragmented frames: more pages are shared, up to max_pages, then EFBIG. */
@@ -837,9 +837,9 @@ static void limit_fails(const char *args, unsigned long share_calls)
 	/* libxengnttab reports each refused share ("gntshr: error: ioctl
 	 * failed: No space left on device"): on real Xen that went to the
 	 * terminal once per halved batch. */
-	xt_stderr_begin();
+	tu_stderr_begin();
 	xt_create_fails(20, 4096, args, ENOSPC);
-	xt_stderr_end_empty();
+	tu_stderr_end_empty();
 	assert_true(xpshim_calls("xengntshr_share_pages") >= share_calls);
 	if (xt_log_count(XP_LOG_ERR,
 			 "/sys/module/xen_gntalloc/parameters/limit", NULL,

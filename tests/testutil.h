@@ -283,6 +283,46 @@ static inline int tu_run_self(const char *arg, const struct tu_env *env,
 	return WEXITSTATUS(status);
 }
 
+/* ---- stderr --------------------------------------------------------- */
+
+/*
+ * The process's stderr (fd 2), captured between tu_stderr_begin() and
+ * tu_stderr_end_empty(), which fails the test, showing what came, if
+ * anything was written: e.g. the Xen libraries' own messages, which must
+ * reach xp_log instead.
+ */
+static struct {
+	int saved;
+	FILE *tmp;
+} tu_err = {-1, NULL};
+
+static inline void tu_stderr_begin(void)
+{
+	fflush(stderr);
+	tu_err.tmp = tmpfile();
+	assert_non_null(tu_err.tmp);
+	tu_err.saved = dup(2);
+	assert_true(tu_err.saved >= 0);
+	assert_true(dup2(fileno(tu_err.tmp), 2) == 2);
+}
+
+static inline void tu_stderr_end_empty(void)
+{
+	char buf[2048];
+	size_t len;
+
+	fflush(stderr);
+	assert_true(dup2(tu_err.saved, 2) == 2);
+	close(tu_err.saved);
+	rewind(tu_err.tmp);
+	len = fread(buf, 1, sizeof(buf) - 1, tu_err.tmp);
+	buf[len] = '\0';
+	fclose(tu_err.tmp);
+	tu_err.tmp = NULL;
+	if (len > 0)
+		fail_msg("stderr received: %s", buf);
+}
+
 /* ---- the set of a pool's objects ----------------------------------- */
 
 /*

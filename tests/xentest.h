@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <xenpool/xenpool.h>
 #include <xenpool/xen.h>
@@ -216,43 +215,6 @@ static inline void xt_log_print(void)
 	for (i = 0; i < kept; i++)
 		print_message("  log[%d]: %s\n", xt_log.line[i].level,
 			      xt_log.line[i].text);
-}
-
-/* ---- stderr --------------------------------------------------------- */
-
-/* The process's stderr, captured between xt_stderr_begin() and
- * xt_stderr_end_empty(), which fails the test if anything was written:
- * the Xen libraries' messages must reach xp_log instead. */
-static struct {
-	int saved;
-	FILE *tmp;
-} xt_err = {-1, NULL};
-
-static inline void xt_stderr_begin(void)
-{
-	fflush(stderr);
-	xt_err.tmp = tmpfile();
-	assert_non_null(xt_err.tmp);
-	xt_err.saved = dup(2);
-	assert_true(xt_err.saved >= 0);
-	assert_true(dup2(fileno(xt_err.tmp), 2) == 2);
-}
-
-static inline void xt_stderr_end_empty(void)
-{
-	char buf[1024];
-	size_t len;
-
-	fflush(stderr);
-	assert_true(dup2(xt_err.saved, 2) == 2);
-	close(xt_err.saved);
-	rewind(xt_err.tmp);
-	len = fread(buf, 1, sizeof(buf) - 1, xt_err.tmp);
-	buf[len] = '\0';
-	fclose(xt_err.tmp);
-	xt_err.tmp = NULL;
-	if (len > 0)
-		fail_msg("stderr received: %s", buf);
 }
 
 /* ---- pools ---------------------------------------------------------- */

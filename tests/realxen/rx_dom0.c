@@ -116,41 +116,6 @@ static void rx_log_print(void)
 			      rx_log.text[i]);
 }
 
-/* ---- stderr capture --------------------------------------------------- */
-
-static struct {
-	int saved;
-	FILE *tmp;
-} rx_err = {-1, NULL};
-
-static void rx_stderr_begin(void)
-{
-	fflush(stderr);
-	rx_err.tmp = tmpfile();
-	assert_non_null(rx_err.tmp);
-	rx_err.saved = dup(2);
-	assert_true(rx_err.saved >= 0);
-	assert_true(dup2(fileno(rx_err.tmp), 2) == 2);
-}
-
-/* Restore stderr; fail, showing it, if anything was written to it. */
-static void rx_stderr_end_empty(void)
-{
-	char buf[2048];
-	size_t len;
-
-	fflush(stderr);
-	assert_true(dup2(rx_err.saved, 2) == 2);
-	close(rx_err.saved);
-	rewind(rx_err.tmp);
-	len = fread(buf, 1, sizeof(buf) - 1, rx_err.tmp);
-	buf[len] = '\0';
-	fclose(rx_err.tmp);
-	rx_err.tmp = NULL;
-	if (len > 0)
-		fail_msg("stderr received: %s", buf);
-}
-
 /* ---- this domain's grant table, read independently of the handler ---- */
 
 /*
@@ -503,10 +468,10 @@ static void test_share_frames(void **state)
 		struct xp_mempool *mp;
 
 		rx_case_begin();
-		rx_stderr_begin();
+		tu_stderr_begin();
 		mp = rx_create_ok(rx_count(rx_sizes[i], 160), rx_sizes[i],
 				  "peer=0");
-		rx_stderr_end_empty();
+		tu_stderr_end_empty();
 		rx_check_pool(mp, 0, RX_SELF);
 		xp_mempool_free(mp);
 		rx_assert_no_grants();
@@ -569,9 +534,9 @@ static void test_map_mode(void **state)
 		guest = rx_guest_share(64, 1, refs, list, sizeof(list));
 		snprintf(args, sizeof(args), "map=%u,refs=%s%s", RX_SELF, list,
 			 modes[m]);
-		rx_stderr_begin();
+		tu_stderr_begin();
 		mp = rx_create_ok(64 * 2, 2000, args);
-		rx_stderr_end_empty();
+		tu_stderr_end_empty();
 		rx_check_pool(mp, m == 0, RX_SELF);
 		xp_mempool_free(mp);
 		assert_int_equal(xengntshr_unshare(rx.gs, guest, 64), 0);
@@ -673,10 +638,10 @@ static void test_gntalloc_limit(void **state)
 	(void)state;
 	rx_case_begin();
 	rx_write_limit(48);
-	rx_stderr_begin();
+	tu_stderr_begin();
 	errno = 0;
 	mp = rx_create(rx_count(2048, 200), 2048, "peer=0");
-	rx_stderr_end_empty();
+	tu_stderr_end_empty();
 	rx_write_limit(limit);
 	assert_null(mp);
 	assert_int_equal(errno, ENOSPC);
@@ -700,10 +665,10 @@ static void test_map_errors(void **state)
 	(void)state;
 	rx_case_begin();
 	snprintf(args, sizeof(args), "map=%u,refs=%u", RX_SELF, bad);
-	rx_stderr_begin();
+	tu_stderr_begin();
 	errno = 0;
 	assert_null(rx_create(1, 64, args));
-	rx_stderr_end_empty();
+	tu_stderr_end_empty();
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(rx_log_count(XP_LOG_ERR, "gnttab", "mmap failed"), 1);
 	rx_assert_no_grants();
@@ -1380,10 +1345,10 @@ static void test_fallback(void **state)
 
 	(void)state;
 	rx_log.n = 0;
-	rx_stderr_begin();
+	tu_stderr_begin();
 	mp = xp_mempool_create_ex(RX_POOL, 100, 2048, 0, 0, NULL, NULL, 0,
 				  XP_XEN_HANDLER, "peer=0");
-	rx_stderr_end_empty();
+	tu_stderr_end_empty();
 	assert_non_null(mp);
 	assert_string_not_equal(xp_mempool_handler_name(mp), XP_XEN_HANDLER);
 	assert_int_equal(rx_log_count(XP_LOG_NOTICE, "xengntshr_open", NULL),
