@@ -15,18 +15,28 @@
  *    pages a guest granted to it, with xengnttab_map_domain_grant_refs.
  *
  * Bus addresses: in share mode the frame behind each page is read from this
- * domain's own grant table through libxenctrl (privileged): a machine frame
- * for a PV domain, a guest frame (which the IOMMU translates) for HVM/PVH.
- * Where the table cannot be read (an unprivileged domU), or with
+ * domain's own grant table through libxenctrl (privileged; named
+ * DOMID_SELF, as Xen refuses the caller's own number): a machine frame for
+ * a PV domain, a guest frame (which the IOMMU translates) for HVM/PVH.
+ * Where the table cannot be read (a domU: EPERM), or with
  * `frames=gref`, the bus address is the grant-DMA address
  * (1 << 63) | (gref << 12) | offset, as Linux's grant DMA ops use.  In map
  * mode grant-DMA addresses are the default: the frames would come from the
- * guest's table, which the guest can rewrite at any moment; `frames=grant-table`
- * reads it anyway, for a guest the backend trusts.  xp_mempool_virt2phy() answers from a private
- * per-page table: O(1), no system call.
+ * guest's table, which the guest can rewrite at any moment;
+ * `frames=grant-table` reads it anyway, for a guest the backend trusts.
+ * xp_mempool_virt2phy() and xp_xen_virt2gref() answer from private per-page
+ * tables: O(1), no system call.
  *
  * Pages in address order whose bus addresses follow each other form one
- * contiguous chunk; no object crosses a chunk's end.
+ * contiguous chunk; no object crosses a chunk's end.  In share mode, when
+ * the pages' own order holds too few objects, they are first moved (with
+ * mremap; grants keep their frames and refs) into the order of their bus
+ * addresses, where the runs are long: a mapping per moved piece, under
+ * vm.max_map_count.
+ *
+ * The Xen libraries' messages go to xenpool's log (xp_log), never to
+ * stderr: at debug level where the handler expected the failure and has
+ * an answer for it, else at their own level.
  *
  * Isolation: only object memory is granted.  The free-object ring, the frame
  * table, the chunk list and all other metadata live in private memory, so a
@@ -50,18 +60,18 @@
  *   frames=grant-table|gref   source of bus addresses (default: grant-table
  *                     in share mode, falling back to gref when the table
  *                     cannot be read; gref in map mode)
- *   self=DOMID        this domain's id (default: 0 when
- *                     /proc/xen/capabilities says control_d, else DOMID_SELF,
- *                     which libxenctrl resolves; in map mode an unknown id
- *                     means the grantee of the guest's entries is not
- *                     checked: the mapping succeeding already shows the
- *                     grants are to this domain)
+ *   self=DOMID        map mode: this domain's id, the grantee the guest's
+ *                     entries must name with frames=grant-table (default:
+ *                     0 when /proc/xen/capabilities says control_d, else
+ *                     unknown, and not checked: the mapping succeeding
+ *                     already shows the grants are to this domain)
  *   batch=N           pages per share call (default 256; halved while a
  *                     batch would pass the gntalloc limit)
  *   max_pages=N       share mode: give up past N pages (default: four times
  *                     what the objects need if all frames were contiguous,
- *                     plus 16) when fragmented frames leave too few runs
- *                     long enough for the objects
+ *                     plus 16, or the gntalloc limit if larger) when
+ *                     fragmented frames leave too few runs long enough for
+ *                     the objects
  *   publish=FILE      share mode: write the refs, in address order, to FILE
  *                     as R1:R2:... (written aside and renamed into place);
  *                     removed when the pool is freed, if still that file
@@ -72,9 +82,12 @@
  * refs file with too few refs for the objects), EFBIG (max_pages reached
  * with too few runs long enough), EPROTO (a grant-table entry that is not a
  * full-page grant to the expected domain; the core also uses EPROTO for a
- * handler that broke its contract), ENOMEM (memory, or segments spread so
- * far apart in the address space that the page table would be huge), and
- * the errno of a failed libxengnttab or libxenctrl call (EPERM, ENOENT...).
+ * handler that broke its contract), ENOMEM (memory, segments spread so far
+ * apart in the address space that the page table would be huge, or pages
+ * that cannot be moved into bus order: vm.max_map_count), and the errno of
+ * a failed libxengnttab or libxenctrl call (EINVAL for every mapping
+ * Linux's gntdev refuses: a ref not granted to this domain, or granted
+ * read-only while writable=1; EPERM...).
  */
 #ifndef XENPOOL_XEN_H
 #define XENPOOL_XEN_H
