@@ -9,17 +9,23 @@
  * Each test resets the shim before each pool and checks, once the pools are
  * freed, that the handler gave back every grant, mapping and handle.
  */
+/* mremap's MREMAP_FIXED, dlsym's RTLD_NEXT. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <xenpool/xenpool.h>
@@ -147,6 +153,29 @@ static void test_virt2phy_patterns(void **state)
  * id (the shim does too), which left every dom0 pool on grant-DMA
  * addresses.  In dom0 and in a driver domain alike.
  */
+static void own_grants_case(uint32_t self)
+{
+	struct xp_xen_pool_info info;
+	struct xp_mempool *mp;
+	uint32_t refs[16];
+	char args[256], list[128];
+
+	xt_cfg_set(XPSHIM_CONTIG_RANDOM, 16, 9);
+	xt_cfg.self_domid = self;
+	xt_shim_reset();
+	assert_int_equal(xpshim_guest_grant(self, self, 16, 0, refs), 0);
+	xt_ref_list(list, sizeof(list), refs, 16);
+	snprintf(args, sizeof(args),
+		 "map=%u,refs=%s,self=%u,frames=grant-table", self, list, self);
+	mp = xt_create_ok(16 * 8, 200, 0, 0, args);
+	assert_int_equal(xp_xen_pool_info(mp, &info), 0);
+	assert_int_equal(info.gref_frames, 0);
+	xt_check_pool(mp, self);
+	xp_mempool_free(mp);
+	assert_int_equal(xpshim_guest_revoke(self, 16, refs), 0);
+	xt_assert_no_leaks();
+}
+
 static void test_virt2phy_own_table(void **state)
 {
 	unsigned int self;
@@ -159,6 +188,10 @@ static void test_virt2phy_own_table(void **state)
 		assert_int_equal(xpshim_calls("xc_gnttab_map_table_v1"),
 				 xpshim_calls("xengntshr_share_pages"));
 	}
+	/* Map mode over this domain's own grants (a backend and frontend in
+	 * one domain, as the real-Xen harness does in dom0): the guest is
+	 * this domain, whose table Xen maps only as DOMID_SELF. */
+	own_grants_case(5);
 	/* self= names the grantee a guest's entries must carry: map mode
 	 * only. */
 	xt_shim_reset();
@@ -887,6 +920,169 @@ static void test_gntalloc_limit(void **state)
 
 /* ---- 7. read-only grants -------------------------------------------- */
 
+/* ---- moving pages into bus order, when a move fails ----------------- */
+
+/*
+ * The process's mremap, which the handler calls to move pages (libc's
+ * boundary, as the shim is Xen's): it can fail its Nth call with ENOMEM,
+ * as when vm.max_map_count is reached, and put a sentinel page where each
+ * moved page was, so that a teardown that unmaps the old places (which
+ * another thread may have mapped by then) is caught.
+ */
+#define SENTINELS 4096
+
+static struct {
+	unsigned long calls, fail_at; /* fail_at 0: never */
+	int sentinels;
+	unsigned int nsent;
+	struct {
+		void *va;
+		size_t len;
+	} sent[SENTINELS];
+} mr;
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	static void *(*real)(void *, size_t, size_t, int, ...);
+	void *to = NULL, *ret;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		to = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (real == NULL)
+		real = (void *(*)(void *, size_t, size_t, int, ...))dlsym(
+			RTLD_NEXT, "mremap");
+	if (mr.fail_at != 0 && ++mr.calls == mr.fail_at) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	ret = real(old, old_len, new_len, flags, to);
+	if (ret != MAP_FAILED && mr.sentinels && mr.nsent < SENTINELS &&
+	    mmap(old, old_len, PROT_READ,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		 0) == old) {
+		mr.sent[mr.nsent].va = old;
+		mr.sent[mr.nsent++].len = old_len;
+	}
+	return ret;
+}
+
+/* Every sentinel is still mapped; then they go. */
+static void sentinels_check(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < mr.nsent; i++) {
+		assert_int_equal(msync(mr.sent[i].va, mr.sent[i].len, MS_ASYNC),
+				 0);
+		munmap(mr.sent[i].va, mr.sent[i].len);
+	}
+	mr.nsent = 0;
+}
+
+/*
+ * Pages that must move (Linux-like frames, 9000-byte objects): the move
+ * fails at each of its mremap calls in turn; every time the creation fails
+ * with ENOMEM, gives back every grant and mapping, and unmaps nothing that
+ * was not the pool's.  Then it succeeds, and its free too.
+ */
+static void test_layout_faults(void **state)
+{
+	struct xp_mempool *mp;
+	unsigned long k, moves;
+
+	(void)state;
+	xt_cfg_set(XPSHIM_CONTIG_LINUX, 16, 31);
+	xt_shim_reset();
+	mr = (__typeof__(mr)){.sentinels = 1};
+	mp = xt_create_ok(48, 9000, 0, 0, "peer=7");
+	moves = mr.nsent;
+	assert_true(moves > 1);
+	xp_mempool_free(mp);
+	sentinels_check();
+	xt_assert_no_leaks();
+	for (k = 1; k <= moves; k += k < 8 ? 1 : moves / 8) {
+		xt_shim_reset();
+		xt_log_reset(1);
+		mr = (__typeof__(mr)){.fail_at = k, .sentinels = 1};
+		xt_create_fails(48, 9000, "peer=7", ENOMEM);
+		assert_int_equal(mr.calls, k);
+		assert_int_equal(xt_log_count(XP_LOG_ERR, "mremap",
+					      "max_map_count", NULL),
+				 1);
+		sentinels_check();
+		xt_assert_no_leaks();
+	}
+	mr.fail_at = 0;
+	mr.sentinels = 0;
+}
+
+/* ---- fork: the pool's pages stay with the parent --------------------- */
+
+/* A forked child reads @p: 0, or the signal that stopped it. */
+static int child_reads(const volatile uint8_t *p)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka would catch the fault and go on with the suite. */
+		signal(SIGSEGV, SIG_DFL);
+		_exit(*p == 0x5a ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/*
+ * A child would share the objects but not the pool's (copied) bookkeeping,
+ * and keep the grants alive past the parent's free: the pages are not
+ * inherited (MADV_DONTFORK), moved into bus order or not, shared or
+ * mapped.
+ */
+static void test_fork(void **state)
+{
+	static const struct {
+		size_t elt;
+		enum xpshim_contig contig;
+	} c[] = {{200, XPSHIM_CONTIG_FULL}, {9000, XPSHIM_CONTIG_LINUX}};
+	struct xp_mempool *mp;
+	uint32_t refs[8];
+	char args[128], list[64];
+	void *obj;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		xt_cfg_set(c[i].contig, 16, 5);
+		xt_shim_reset();
+		mp = xt_create_ok(64, c[i].elt, 0, 0, "peer=7");
+		assert_int_equal(xp_mempool_get_bulk(mp, &obj, 1), 0);
+		memset(obj, 0x5a, c[i].elt);
+		assert_int_equal(child_reads(obj), SIGSEGV);
+		xp_mempool_put_bulk(mp, &obj, 1);
+		xp_mempool_free(mp);
+		xt_assert_no_leaks();
+	}
+	xt_cfg_set(XPSHIM_CONTIG_FULL, 1, 1);
+	xt_shim_reset();
+	xt_guest_grant(GUEST, 8, 0, refs);
+	xt_ref_list(list, sizeof(list), refs, 8);
+	snprintf(args, sizeof(args), "map=%u,refs=%s", GUEST, list);
+	mp = xt_create_ok(8, 4000, 0, 0, args);
+	assert_int_equal(xp_mempool_get_bulk(mp, &obj, 1), 0);
+	memset(obj, 0x5a, 4000);
+	assert_int_equal(child_reads(obj), SIGSEGV);
+	xp_mempool_put_bulk(mp, &obj, 1);
+	xp_mempool_free(mp);
+	assert_int_equal(xpshim_guest_revoke(GUEST, 8, refs), 0);
+	xt_assert_no_leaks();
+}
+
 static void test_readonly(void **state)
 {
 	struct xt_view v;
@@ -1382,6 +1578,8 @@ int main(void)
 		TEST(test_refs_file),
 		TEST(test_refs_file_bad),
 		TEST(test_gntalloc_limit),
+		TEST(test_layout_faults),
+		TEST(test_fork),
 		TEST(test_readonly),
 		TEST(test_peer_keeps_mapping),
 		TEST(test_grant_export),

@@ -226,6 +226,23 @@ static unsigned int read_limit(void)
 	return limit;
 }
 
+/*
+ * A forked child must not inherit the pool's pages: it would share the
+ * objects but not the (copied, private) bookkeeping, so parent and child
+ * could hand out the same object, and its mapping would keep gntalloc's
+ * grants alive past the parent's free.  gntdev marks its mappings so;
+ * gntalloc does not.  Moved pages keep the mark.
+ */
+static void keep_from_children(const struct xpx_segment *s)
+{
+	if (madvise(s->va, (size_t)s->npages * XP_PAGE_SIZE,
+		    MADV_DONTFORK) != 0)
+		xp_log(XP_LOG_WARNING,
+		       "xen_dom0: madvise(MADV_DONTFORK) of %u pages: %s: a "
+		       "forked child would share them",
+		       s->npages, strerror(errno));
+}
+
 static int share_batch(struct xpx_pool *p, xc_interface **xch,
 		       unsigned int n)
 {
@@ -255,6 +272,7 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 	}
 	p->pages += n;
 	p->share_calls++;
+	keep_from_children(s);
 	return learn_frames(p, xch, s, XPX_DOMID_SELF, p->args.peer);
 }
 
@@ -298,8 +316,8 @@ static size_t pool_fit(const struct xp_mempool *mp, const struct xpx_pool *p)
 static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		       xc_interface **xch)
 {
-	size_t fit = 0, want, bound, need = pages_for(mp, mp->size);
-	int ret;
+	size_t fit = 0, want, bound, limit, need = pages_for(mp, mp->size);
+	int ret, at_limit;
 
 	/*
 	 * Share calls take an int count: the bound stays below INT_MAX.  By
@@ -311,18 +329,33 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	 */
 	bound = p->args.max_pages ? p->args.max_pages
 		: need > (INT_MAX - 16) / 4 ? INT_MAX : 4 * need + 16;
-	if (p->args.max_pages == 0 && bound < read_limit())
-		bound = read_limit();
+	limit = read_limit();
+	at_limit = p->args.max_pages == 0 && bound < limit;
+	if (at_limit)
+		bound = limit;
 	while (fit < mp->size) {
 		want = pages_for(mp, (unsigned int)(mp->size - fit));
 		if (want > p->args.batch)
 			want = p->args.batch;
 		if (p->pages >= bound) {
-			xp_log(XP_LOG_ERR,
-			       "xen_dom0: %u pages hold only %zu of %u objects "
-			       "of %zu bytes: their frames are too fragmented "
-			       "(raise max_pages=, now %zu)",
-			       p->pages, fit, mp->size, mp->elt_size, bound);
+			/* Say which bound to raise: max_pages= can do nothing
+			 * past the gntalloc limit. */
+			if (at_limit)
+				xp_log(XP_LOG_ERR,
+				       "xen_dom0: %u pages, the gntalloc "
+				       "limit, hold only %zu of %u objects of "
+				       "%zu bytes: their frames are too "
+				       "fragmented (raise the limit in %s)",
+				       p->pages, fit, mp->size, mp->elt_size,
+				       XPX_LIMIT_FILE);
+			else
+				xp_log(XP_LOG_ERR,
+				       "xen_dom0: %u pages hold only %zu of %u "
+				       "objects of %zu bytes: their frames are "
+				       "too fragmented (raise max_pages=, now "
+				       "%zu)",
+				       p->pages, fit, mp->size, mp->elt_size,
+				       bound);
 			return -EFBIG;
 		}
 		if (want > bound - p->pages)
@@ -373,6 +406,7 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	}
 	p->pages = p->args.nrefs;
 	p->share_calls = 1;
+	keep_from_children(s);
 	/* A backend may map its own grants (a test does): Xen maps the
 	 * table of the caller only under DOMID_SELF. */
 	ret = learn_frames(p, xch, s,
@@ -627,13 +661,13 @@ static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 static void log_mode(const struct xp_mempool *mp, const struct xpx_pool *p)
 {
 	xp_log(XP_LOG_NOTICE,
-	       "pool %s: xen_dom0 %s mode, %s domain %u%s, %u pages in %u "
-	       "segments, %u chunks, bus addresses from %s",
+	       "pool %s: xen_dom0 %s mode, %s domain %u%s, %u pages from %u "
+	       "%s, %u chunks, bus addresses from %s",
 	       mp->name, p->args.map_mode ? "map" : "share",
 	       p->args.map_mode ? "pages of" : "granted to",
 	       p->args.map_mode ? p->args.map_domid : p->args.peer,
-	       p->args.writable ? "" : " read-only", p->pages, p->nsegs,
-	       p->chunks,
+	       p->args.writable ? "" : " read-only", p->pages, p->share_calls,
+	       p->args.map_mode ? "mapping" : "share calls", p->chunks,
 	       p->gref_frames ? "grant refs (grant-DMA)" : "the grant table");
 }
 

@@ -34,6 +34,9 @@
  * addresses, where the runs are long: a mapping per moved piece, under
  * vm.max_map_count.
  *
+ * fork: a child does not inherit the pool's pages (MADV_DONTFORK); it must
+ * not use the parent's xen_dom0 pools.
+ *
  * The Xen libraries' messages go to xenpool's log (xp_log), never to
  * stderr: at debug level where the handler expected the failure and has
  * an answer for it, else at their own level.

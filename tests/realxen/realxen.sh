@@ -99,10 +99,11 @@ kernel_package() {
 fetch() {
 	local kpkg pkgs stamp deb
 
-	kpkg=$(kernel_package)
+	# apt-cache fails outright when the package lists are gone.
+	kpkg=$(kernel_package || true)
 	if [ -z "$kpkg" ]; then
 		apt-get update -qq
-		kpkg=$(kernel_package)
+		kpkg=$(kernel_package || true)
 	fi
 	[ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64"
 	pkgs=(xen-hypervisor-4.17-amd64 "$kpkg" xen-utils-4.17 xenstore-utils)
@@ -110,7 +111,8 @@ fetch() {
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${pkgs[*]}" ]; then
 		return 0
 	fi
-	rm -rf "$cache"
+	# The cache may be a directory of the user's: only what we put there.
+	rm -rf "$cache/debs" "$cache/root" "$stamp"
 	mkdir -p "$cache/debs"
 	echo "realxen: downloading ${pkgs[*]}"
 	# apt drops privileges to _apt for downloads: give it the directory.
@@ -261,6 +263,7 @@ boot() {
 	# QEMU's multiboot loader takes the modules as "file args,file":
 	# no commas in the kernel's arguments.  smap=0: under emulation dom0
 	# faults at its first instructions otherwise.
+	qemu_status=0
 	(
 		cd "$work"
 		exec timeout --signal=KILL "$timeout" qemu-system-x86_64 \
@@ -270,18 +273,18 @@ boot() {
 			-kernel xen \
 			-append "console=com1 com1=115200 dom0_mem=1536M,max:1536M smap=0" \
 			-initrd "vmlinuz console=hvc0 earlyprintk=xen quiet,dom0.cpio.gz"
-	) || true
+	) || qemu_status=$?
 }
 
 report() {
-	local pass fail end
+	local pass fail end end_pass end_fail
 
 	pass=$(grep -c '^RX-CHECK PASS' "$serial" || true)
 	fail=$(grep -c '^RX-CHECK FAIL' "$serial" || true)
 	end=$(grep -m1 '^RX-END' "$serial" || true)
 	echo "==== realxen: checks"
 	grep -E '^RX-CHECK' "$serial" || true
-	if grep -q '^RX-DATA' "$serial" || grep -q '  | RX-DATA' "$serial"; then
+	if grep -q 'RX-DATA' "$serial"; then
 		echo "==== realxen: measurements"
 		grep -o 'RX-DATA.*' "$serial"
 	fi
@@ -293,13 +296,29 @@ report() {
 		     { out = out $0 "\n" }' "$serial"
 	fi
 	if [ -z "$end" ]; then
-		echo "==== realxen: the run did not finish (a crash, or the" \
-			"time limit of $timeout s); serial log tail:"
+		case $qemu_status in
+		0) echo "==== realxen: the run did not finish: dom0 or Xen" \
+			"crashed (QEMU exited); serial log tail:" ;;
+		137) echo "==== realxen: the run did not finish in" \
+			"$timeout s (QEMU killed); serial log tail:" ;;
+		*) echo "==== realxen: QEMU failed (exit status" \
+			"$qemu_status); serial log tail:" ;;
+		esac
 		tail -n 60 "$serial"
 		return 1
 	fi
-	echo "realxen: $pass passed, $fail failed, $(($(date +%s) - t_start)) s"
-	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+	# The console is shared with Xen and the kernel: a check's line may
+	# have been broken by theirs.  dom0's own count decides.
+	end_pass=$(echo "$end" | sed -n 's/.*passed=\([0-9]*\).*/\1/p')
+	end_fail=$(echo "$end" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
+	echo "realxen: $end_pass passed, $end_fail failed," \
+		"$(($(date +%s) - t_start)) s"
+	if [ "$end_pass" != "$pass" ] || [ "$end_fail" != "$fail" ]; then
+		echo "realxen: dom0 counted $end_pass passed and $end_fail" \
+			"failed, the log shows $pass and $fail lines" >&2
+		return 1
+	fi
+	[ "$end_fail" = 0 ] && [ "$end_pass" -gt 0 ]
 }
 
 need_packages
