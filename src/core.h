@@ -103,7 +103,10 @@ extern struct xp_mempool *xp__pools;
 const struct xp_mempool_ops *xp__handler_ops(int idx);
 int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops);
 extern const int xp__ring_handlers_linked; /* handler_ring.c */
-extern const int xp__xen_handler_linked;   /* xen/xen_dom0.c, --enable-xen */
+
+/* Drivers (driver.c): load the driver directories, once. */
+void xp__drivers_autoload(void);
+const char *xp__driver_dir(void);
 
 /* Handler calls, with the result checked where the contract allows.
  * xp__ops_get serves orphaned objects first (cache.c). */

@@ -106,17 +106,31 @@ unsigned int xp_mempool_handler_register_errors(void)
 	return __atomic_load_n(&ctor_errors, __ATOMIC_RELAXED);
 }
 
-int xp_mempool_handler_index(const char *name)
+static int index_of(const char *name)
 {
 	unsigned int count = handler_count(), i;
 
-	if (name == NULL)
-		return -EINVAL;
 	for (i = 0; i < count; i++)
 		if (strncmp(handlers[i].name, name, XP_MEMPOOL_NAMESIZE) == 0)
 			return strlen(name) < XP_MEMPOOL_NAMESIZE ? (int)i
 								  : -ENOENT;
 	return -ENOENT;
+}
+
+/* A name not registered yet may be a driver's: load the drivers (once)
+ * and look again. */
+int xp_mempool_handler_index(const char *name)
+{
+	int idx;
+
+	if (name == NULL)
+		return -EINVAL;
+	idx = index_of(name);
+	if (idx == -ENOENT) {
+		xp__drivers_autoload();
+		idx = index_of(name);
+	}
+	return idx;
 }
 
 const struct xp_mempool_ops *xp_mempool_handler_lookup(const char *name)
@@ -143,6 +157,8 @@ int xp_mempool_handler_walk(int (*cb)(const struct xp_mempool_ops *, void *),
 
 	if (cb == NULL)
 		return -EINVAL;
+	xp__drivers_autoload();
+	count = handler_count();
 	for (i = 0; i < count; i++) {
 		ret = cb(&handlers[i], arg);
 		if (ret != 0)
@@ -203,10 +219,6 @@ int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops)
 	 * constructor) in a statically linked program. */
 	if (!xp__ring_handlers_linked)
 		return -ENOENT;
-#ifdef XP_HAVE_XEN
-	if (!xp__xen_handler_linked)
-		return -ENOENT;
-#endif
 	if (name == NULL) {
 		const char *dname;
 
@@ -214,6 +226,15 @@ int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops)
 		dname = def_name_locked();
 		idx = def_idx >= 0 ? def_idx
 				   : find_locked(dname, nhandlers);
+		if (idx < 0) {
+			/* A driver's handler, maybe (XENPOOL_DEFAULT_HANDLER
+			 * names it): load the drivers, outside the lock
+			 * their constructors take. */
+			pthread_mutex_unlock(&reg_lock);
+			xp__drivers_autoload();
+			pthread_mutex_lock(&reg_lock);
+			idx = find_locked(dname, nhandlers);
+		}
 		if (idx >= 0)
 			def_idx = idx;
 		pthread_mutex_unlock(&reg_lock);
@@ -225,6 +246,12 @@ int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops)
 				       : "");
 	} else {
 		idx = xp_mempool_handler_index(name);
+		if (idx == -ENOENT)
+			XP_ERR("handler \"%s\" is not registered: link or load "
+			       "its driver (xp_driver_load(), or "
+			       "XENPOOL_DRIVERS=FILE-OR-DIR; drivers in %s load "
+			       "by themselves)",
+			       name, xp__driver_dir());
 	}
 	if (idx >= 0)
 		*ops = &handlers[idx];

@@ -16,12 +16,19 @@ src_libxenpool_la_SOURCES = \
 	src/log.c \
 	src/ring.c \
 	src/handler.c \
+	src/driver.c \
 	src/handler_ring.c \
 	src/mempool.c \
 	src/cache.c \
 	src/debug.c \
 	src/mbuf.c
 src_libxenpool_la_CFLAGS = $(AM_CFLAGS) $(XP_VISIBILITY)
+# Where `make install` puts the drivers (xen/local.mk), and the registry
+# looks for them.
+xpdriverdir = $(pkglibdir)/drivers
+src_libxenpool_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DXP_DRIVER_DIR='"$(xpdriverdir)"'
+src_libxenpool_la_LIBADD = $(XP_DL_LIBS)
 src_libxenpool_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(XP_LT_VERSION) \
 	-Wl,--version-script=$(top_srcdir)/src/libxenpool.map -no-undefined
 src_libxenpool_la_DEPENDENCIES = $(top_srcdir)/src/libxenpool.map

@@ -874,3 +874,19 @@ const char *xp_mempool_handler_name(const struct xp_mempool *mp)
 {
 	return mp == NULL ? NULL : mp->core->ops->name;
 }
+
+int xp_mempool_access(const struct xp_mempool *mp,
+		      struct xp_mempool_access *acc)
+{
+	if (mp == NULL || acc == NULL)
+		return -EINVAL;
+	memset(acc, 0, sizeof(*acc));
+	if (mp->core->ops->access != NULL) {
+		mp->core->ops->access(mp, acc);
+		acc->how[sizeof(acc->how) - 1] = '\0';
+	} else {
+		acc->writable = 1;
+		snprintf(acc->how, sizeof(acc->how), "read-write");
+	}
+	return 0;
+}

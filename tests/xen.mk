@@ -13,7 +13,8 @@ if XP_TESTS
 # LD_LIBRARY_PATH.
 XP_XEN_TEST_CFLAGS = $(XP_TEST_CFLAGS) -I$(top_srcdir)/tests/shim
 XP_XEN_TEST_LINKFLAGS = $(AM_LDFLAGS) -Wl,-rpath,$(abs_top_builddir)/tests/shim
-XP_XEN_TEST_LDADD = $(XP_TEST_LDADD) -Ltests/shim -lxpshim
+XP_XEN_TEST_LDADD = xen/libxenpool_xen.la $(XP_TEST_LDADD) -Ltests/shim \
+	-lxpshim
 
 XP_XEN_UNIT_TESTS = \
 	tests/test_xen \

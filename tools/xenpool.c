@@ -24,9 +24,6 @@
 #include <time.h>
 
 #include <xenpool/xenpool.h>
-#ifdef XP_HAVE_XEN
-#include <xenpool/xen.h>
-#endif
 
 #define EXIT_USAGE 2
 /* Not an exit status: option parsing says "go on". */
@@ -322,36 +319,18 @@ struct access {
 	char how[96];  /* for the report's "access" line */
 };
 
-/*
- * Only xen_dom0 hands out objects this process cannot write: a guest's
- * grants mapped with writable=0, which map mode maps PROT_READ (a write
- * faults).  In share mode writable=0 makes the grants read-only for the
- * peer only: the pages are this domain's own and stay writable here.
- * xp_xen_pool_info() returns 0, or -ENODEV for a pool that xen_dom0 does
- * not serve (another handler, or its fallback), whose memory is private.
- */
+/* Whether the tool may write the objects, and how the handler says
+ * their memory is (xen_dom0's map mode with writable=0: read-only). */
 static void pool_access(const struct xp_mempool *mp, struct access *a)
 {
-#ifdef XP_HAVE_XEN
-	struct xp_xen_pool_info info;
+	struct xp_mempool_access acc;
 
-	if (xp_xen_pool_info(mp, &info) == 0) {
-		a->read_only = info.map_mode && !info.writable;
-		if (info.map_mode)
-			snprintf(a->how, sizeof(a->how),
-				 "%s, mapped from domain %u's grants",
-				 info.writable ? "read-write" : "read-only",
-				 (unsigned int)info.domid);
-		else
-			snprintf(a->how, sizeof(a->how),
-				 "read-write here, granted %s to domain %u",
-				 info.writable ? "read-write" : "read-only",
-				 (unsigned int)info.domid);
-		return;
+	if (xp_mempool_access(mp, &acc) != 0) {
+		acc.writable = 1;
+		snprintf(acc.how, sizeof(acc.how), "read-write");
 	}
-#endif
-	a->read_only = 0;
-	snprintf(a->how, sizeof(a->how), "read-write");
+	a->read_only = !acc.writable;
+	snprintf(a->how, sizeof(a->how), "%s", acc.how);
 }
 
 /* Is @p key one of the keys of handler argument string @p args? */

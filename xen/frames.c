@@ -97,9 +97,9 @@ static int read_table(xc_interface *xch, int version, uint32_t granter,
 
 	errno = 0;
 	if (version == 1)
-		v1 = xc_gnttab_map_table_v1(xch, granter, &num);
+		v1 = xpx.map_table_v1(xch, granter, &num);
 	else
-		v2 = xc_gnttab_map_table_v2(xch, granter, &num);
+		v2 = xpx.map_table_v2(xch, granter, &num);
 	if (v1 == NULL && v2 == NULL)
 		return ctrl_error();
 	frames = table_frames(num);
@@ -137,7 +137,7 @@ int xpx_frames_read(xc_interface *xch, uint32_t granter, const uint32_t *refs,
 		return 0;
 	}
 	errno = 0;
-	version = xc_gnttab_get_version(xch, granter);
+	version = xpx.get_version(xch, granter);
 	if (version == 1 || version == 2)
 		return read_table(xch, version, granter, refs, n, grantee, bus);
 	if (version < 0)

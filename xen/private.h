@@ -38,6 +38,34 @@ struct xpx_args {
 	char *publish;       /* malloc'd or NULL */
 };
 
+/* The Xen libraries' functions, loaded at the first pool (xenlib.c). */
+struct xpx_lib {
+	int have_gnttab, have_ctrl;
+	xengntshr_handle *(*gntshr_open)(xentoollog_logger *, unsigned int);
+	int (*gntshr_close)(xengntshr_handle *);
+	void *(*share_pages)(xengntshr_handle *, uint32_t, int, uint32_t *,
+			     int);
+	int (*unshare)(xengntshr_handle *, void *, uint32_t);
+	xengnttab_handle *(*gnttab_open)(xentoollog_logger *, unsigned int);
+	int (*gnttab_close)(xengnttab_handle *);
+	void *(*map_refs)(xengnttab_handle *, uint32_t, uint32_t, uint32_t *,
+			  int);
+	int (*unmap)(xengnttab_handle *, void *, uint32_t);
+	xc_interface *(*xc_open)(xentoollog_logger *, xentoollog_logger *,
+				 unsigned int);
+	int (*xc_close)(xc_interface *);
+	int (*get_version)(xc_interface *, uint32_t);
+	grant_entry_v1_t *(*map_table_v1)(xc_interface *, uint32_t, int *);
+	grant_entry_v2_t *(*map_table_v2)(xc_interface *, uint32_t, int *);
+};
+
+extern struct xpx_lib xpx;
+
+/* Load them (once): NULL, or why libxengnttab cannot be used.  Then, if
+ * libxenctrl cannot be, why (else NULL). */
+const char *xpx_lib_open(void);
+const char *xpx_lib_ctrl_why(void);
+
 /* The Xen libraries' messages go to xp_log through this (xen/log.c). */
 struct xpx_logger {
 	xentoollog_logger vtable; /* first: the libraries get its address */

@@ -27,8 +27,6 @@
 
 static int xpx_create(struct xp_mempool *mp, const char *args);
 
-/* Anchor: the registry references it so that a static link keeps us. */
-const int xp__xen_handler_linked = 1;
 
 static int err_or(int fallback)
 {
@@ -53,7 +51,7 @@ static void release_error(void *va, unsigned int n)
 /* Unshare is munmap on Linux: any range, wherever the pages are now. */
 static void unshare(struct xpx_pool *p, void *va, unsigned int n)
 {
-	if (xengntshr_unshare(p->xgs, va, n) != 0)
+	if (xpx.unshare(p->xgs, va, n) != 0)
 		release_error(va, n);
 }
 
@@ -86,7 +84,7 @@ static void teardown(struct xpx_pool *p)
 		struct xpx_segment *s = &p->segs[i];
 
 		if (s->va != NULL && p->args.map_mode) {
-			if (xengnttab_unmap(p->xgt, s->va, s->npages) != 0)
+			if (xpx.unmap(p->xgt, s->va, s->npages) != 0)
 				release_error(s->va, s->npages);
 		} else if (s->va != NULL) {
 			unshare_left(p, s);
@@ -97,9 +95,9 @@ static void teardown(struct xpx_pool *p)
 	}
 	free(p->segs);
 	if (p->xgs != NULL)
-		xengntshr_close(p->xgs);
+		xpx.gntshr_close(p->xgs);
 	if (p->xgt != NULL)
-		xengnttab_close(p->xgt);
+		xpx.gnttab_close(p->xgt);
 	xp_ring_free(p->ring);
 	free(p->page_bus);
 	free(p->page_ref);
@@ -199,7 +197,7 @@ static int learn_frames(struct xpx_pool *p, xc_interface **xch,
 			       "%s (%s): using grant-DMA addresses",
 			       xpx_dom_str(granter, g, sizeof(g)),
 			       strerror(-ret));
-			xc_interface_close(*xch);
+			xpx.xc_close(*xch);
 			*xch = NULL;
 			p->gref_frames = 1;
 			for (i = 0; i + 1 < p->nsegs; i++)
@@ -253,7 +251,7 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 	errno = 0;
 	/* ENOSPC near the gntalloc limit: the caller halves the batch. */
 	p->log.expect_failure = 1;
-	s->va = xengntshr_share_pages(p->xgs, p->args.peer, (int)n, s->refs,
+	s->va = xpx.share_pages(p->xgs, p->args.peer, (int)n, s->refs,
 				      p->args.writable);
 	p->log.expect_failure = 0;
 	if (s->va == NULL) {
@@ -265,7 +263,7 @@ static int share_batch(struct xpx_pool *p, xc_interface **xch,
 		p->nsegs--;
 		if (ret != -ENOSPC)
 			xp_log(XP_LOG_ERR,
-			       "xen_dom0: xengntshr_share_pages(%u pages to "
+			       "xen_dom0: xpx.share_pages(%u pages to "
 			       "domain %u): %s",
 			       n, p->args.peer, strerror(-ret));
 		return ret;
@@ -390,7 +388,7 @@ static int map_pages(struct xp_mempool *mp, struct xpx_pool *p,
 		return -ENOMEM;
 	memcpy(s->refs, p->args.refs, p->args.nrefs * sizeof(*s->refs));
 	errno = 0;
-	s->va = xengnttab_map_domain_grant_refs(
+	s->va = xpx.map_refs(
 		p->xgt, p->args.nrefs, p->args.map_domid, s->refs,
 		PROT_READ | (p->args.writable ? PROT_WRITE : 0));
 	if (s->va == NULL) {
@@ -573,19 +571,24 @@ static const char *errno_text(int err)
  * (Xen is absent), not an error of the library's to print. */
 static const char *open_xen(struct xpx_pool *p, char *why, size_t len)
 {
-	const char *ret = NULL;
+	const char *ret = xpx_lib_open();
 
+	if (ret != NULL) {
+		/* Not installed: as absent as Xen's devices. */
+		snprintf(why, len, "%s", ret);
+		return why;
+	}
 	errno = 0;
 	p->log.expect_failure = 1;
 	if (p->args.map_mode) {
-		p->xgt = xengnttab_open(&p->log.vtable, 0);
+		p->xgt = xpx.gnttab_open(&p->log.vtable, 0);
 		if (p->xgt == NULL) {
 			snprintf(why, len, "xengnttab_open: %s",
 				 errno_text(errno));
 			ret = why;
 		}
 	} else {
-		p->xgs = xengntshr_open(&p->log.vtable, 0);
+		p->xgs = xpx.gntshr_open(&p->log.vtable, 0);
 		if (p->xgs == NULL) {
 			snprintf(why, len, "xengntshr_open: %s",
 				 errno_text(errno));
@@ -608,10 +611,18 @@ static xc_interface *open_ctrl(struct xpx_pool *p)
 		p->gref_frames = 1;
 		return NULL;
 	}
+	if (xpx_lib_ctrl_why() != NULL) {
+		xp_log(XP_LOG_NOTICE,
+		       "xen_dom0: %s: bus addresses will be grant-DMA "
+		       "addresses",
+		       xpx_lib_ctrl_why());
+		p->gref_frames = 1;
+		return NULL;
+	}
 	errno = 0;
 	/* Unprivileged: grant-DMA addresses, said below. */
 	p->log.expect_failure = 1;
-	xch = xc_interface_open(&p->log.vtable, &p->log.vtable, 0);
+	xch = xpx.xc_open(&p->log.vtable, &p->log.vtable, 0);
 	p->log.expect_failure = 0;
 	if (xch == NULL) {
 		xp_log(XP_LOG_NOTICE,
@@ -641,7 +652,7 @@ static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 	ret = p->args.map_mode ? map_pages(mp, p, &xch)
 			       : share_pages(mp, p, &xch);
 	if (xch != NULL)
-		xc_interface_close(xch);
+		xpx.xc_close(xch);
 	if (ret == 0)
 		ret = build_page_table(p);
 	/* Only an inline shortcut: without it virt2phy goes out of line to
@@ -740,6 +751,29 @@ static unsigned int xpx_count(const struct xp_mempool *mp)
 	return xp_ring_count(p->ring);
 }
 
+/*
+ * Map mode with writable=0 maps the guest's pages PROT_READ: a write
+ * faults.  In share mode writable=0 makes the grants read-only for the
+ * peer only: the pages are this domain's own and stay writable here.
+ */
+static void xpx_access(const struct xp_mempool *mp,
+		       struct xp_mempool_access *acc)
+{
+	const struct xpx_pool *p = mp->pool_data;
+
+	acc->writable = !p->args.map_mode || p->args.writable;
+	if (p->args.map_mode)
+		snprintf(acc->how, sizeof(acc->how),
+			 "%s, mapped from domain %u's grants",
+			 p->args.writable ? "read-write" : "read-only",
+			 (unsigned int)p->args.map_domid);
+	else
+		snprintf(acc->how, sizeof(acc->how),
+			 "read-write here, granted %s to domain %u",
+			 p->args.writable ? "read-write" : "read-only",
+			 (unsigned int)p->args.peer);
+}
+
 static const struct xp_mempool_ops xpx_ops = {
 	.name = XP_XEN_HANDLER,
 	.create = xpx_create,
@@ -749,6 +783,7 @@ static const struct xp_mempool_ops xpx_ops = {
 	.get_count = xpx_count,
 	.virt2phy = xpx_virt2phy,
 	.flags = XP_MEMPOOL_OPS_F_SHARED_MEM,
+	.access = xpx_access,
 };
 XP_MEMPOOL_REGISTER_HANDLER(xpx_ops)
 

@@ -46,6 +46,7 @@ extern "C" {
 #endif
 
 struct xp_mempool;
+struct xp_mempool_access;
 struct xp_ring;
 
 /** Size of a handler or pool name, including the terminating NUL. */
@@ -79,6 +80,11 @@ struct xp_mempool_ops {
 	uint64_t (*virt2phy)(const struct xp_mempool *mp, const void *addr);
 	/** XP_MEMPOOL_OPS_F_*. */
 	unsigned int flags;
+	/** Optional: how this process may touch the objects
+	 *  (xp_mempool_access(); @p acc comes zeroed).  NULL: private
+	 *  memory, read-write. */
+	void (*access)(const struct xp_mempool *mp,
+		       struct xp_mempool_access *acc);
 };
 
 /**
@@ -177,7 +183,28 @@ XP_EXPORT int xp_mempool_handler_register_ctor(const struct xp_mempool_ops *ops)
 XP_EXPORT unsigned int xp_mempool_handler_register_errors(void);
 
 /**
- * Find a handler by name.
+ * Load handler drivers: shared objects whose constructors register
+ * handlers with XP_MEMPOOL_REGISTER_HANDLER (xen_dom0's is
+ * libxenpool_xen.so).  Drivers stay loaded.
+ *
+ * The registry also loads drivers by itself, once, the first time it is
+ * asked for a handler it does not have (by name, or for the default, or
+ * for the list of all): every file and directory of the environment
+ * variable XENPOOL_DRIVERS (colon-separated), then the directory where
+ * `make install` puts the project's drivers ($libdir/xenpool/drivers).
+ *
+ * @param path a driver, or a directory whose files named *.so are all
+ *             loaded, in name order.
+ * @return the number of drivers loaded (a directory may hold none), or
+ *         -EINVAL (@p path NULL or empty), -ENOENT and the like (@p path
+ *         cannot be read: stat's or opendir's errno), -ELIBBAD (the file
+ *         could not be loaded; the log says why).
+ */
+XP_EXPORT int xp_driver_load(const char *path);
+
+/**
+ * Find a handler by name, loading the drivers first if no handler of
+ * that name is registered yet (see xp_driver_load()).
  *
  * @return the registered ops (valid for the life of the process), or NULL
  *         with errno EINVAL (@p name NULL) or ENOENT (no such handler).
@@ -186,7 +213,8 @@ XP_EXPORT const struct xp_mempool_ops *
 xp_mempool_handler_lookup(const char *name);
 
 /**
- * Index of a handler by name.
+ * Index of a handler by name (drivers loaded as for
+ * xp_mempool_handler_lookup()).
  *
  * @return the index (>= 0), -EINVAL (@p name NULL) or -ENOENT.
  */
@@ -194,7 +222,7 @@ XP_EXPORT int xp_mempool_handler_index(const char *name);
 
 /**
  * Call @p cb for each registered handler in registration order, until it
- * returns non-zero.
+ * returns non-zero.  The drivers are loaded first (see xp_driver_load()).
  *
  * @return 0 when every handler was visited, the first non-zero value @p cb
  *         returned, or -EINVAL when @p cb is NULL.

@@ -573,6 +573,25 @@ XP_EXPORT int xp_mempool_walk(int (*cb)(struct xp_mempool *, void *),
 /** Name of the handler serving @p mp (NULL if @p mp is NULL). */
 XP_EXPORT const char *xp_mempool_handler_name(const struct xp_mempool *mp);
 
+/** How this process may touch a pool's objects, as its handler says. */
+struct xp_mempool_access {
+	int writable;  /**< 1: this process may write the objects; 0: a
+			*   write faults (memory mapped read-only) */
+	char how[96];  /**< the handler's words for it, e.g. "read-only,
+			*   mapped from domain 3's grants" */
+};
+
+/**
+ * How this process may touch the objects of @p mp: whether it may write
+ * them, and how the handler describes their memory.  Handlers that say
+ * nothing hand out private memory: writable, "read-write".  (xen_dom0's
+ * map mode with writable=0 maps a guest's pages read-only.)
+ *
+ * @return 0, or -EINVAL (@p mp or @p acc NULL).
+ */
+XP_EXPORT int xp_mempool_access(const struct xp_mempool *mp,
+				struct xp_mempool_access *acc);
+
 /** Called by xp_mempool_free() first, while the pool still works. */
 typedef void xp_mempool_free_cb_t(struct xp_mempool *mp, void *arg);
 
