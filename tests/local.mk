@@ -8,7 +8,8 @@ SH_LOG_COMPILER = $(SHELL)
 # lock a thread that spins (the stress tests' putters do) keeps winning it
 # back, starving the others until the watchdog fires.
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes
-EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh
+EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh \
+	tests/static_link.sh
 
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -26,10 +27,12 @@ XP_UNIT_TESTS = \
 	tests/test_mbuf
 
 check_PROGRAMS += $(XP_UNIT_TESTS)
-TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh
+TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh tests/static_link.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
-	CC='$(CC)' CXX='$(CXX)' XENPOOL_LOG=warning; export top_srcdir top_builddir CC CXX XENPOOL_LOG;
+	CC='$(CC)' CXX='$(CXX)' XP_SAN_FLAGS='$(XP_SAN_FLAGS)' \
+	XENPOOL_LOG=warning; \
+	export top_srcdir top_builddir CC CXX XP_SAN_FLAGS XENPOOL_LOG;
 
 if XP_TSAN
 # TSan slows the threaded tests down tenfold: run a fifth of their operations.
@@ -70,6 +73,21 @@ tests_test_static_SOURCES = tests/test_static.c tests/testutil.h
 tests_test_static_CFLAGS = $(XP_TEST_CFLAGS)
 tests_test_static_LDADD = $(XP_TEST_LDADD)
 tests_test_static_LDFLAGS = $(AM_LDFLAGS) -static
+
+# Drivers: the example driver of doc/handlers.md, built as users build
+# theirs, loaded by xp_driver_load() and by the registry itself.
+check_LTLIBRARIES += tests/drivers/stack.la
+tests_drivers_stack_la_SOURCES = doc/examples/stack.c
+tests_drivers_stack_la_LIBADD = src/libxenpool.la
+tests_drivers_stack_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -rpath $(abs_builddir)/tests/drivers
+XP_UNIT_TESTS += tests/test_driver
+tests_test_driver_SOURCES = tests/test_driver.c tests/testutil.h
+tests_test_driver_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSTACK_DRIVER='"$(abs_top_builddir)/tests/drivers/.libs/stack.so"'
+tests_test_driver_CFLAGS = $(XP_TEST_CFLAGS)
+tests_test_driver_LDADD = $(XP_TEST_LDADD)
+EXTRA_tests_test_driver_DEPENDENCIES = tests/drivers/stack.la
 
 tests_test_mbuf_SOURCES = tests/test_mbuf.c tests/testutil.h
 tests_test_mbuf_CFLAGS = $(XP_TEST_CFLAGS)

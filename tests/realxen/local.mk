@@ -38,7 +38,8 @@ tests_realxen_rx_domu_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check-realxen: all $(XP_REALXEN_BINS)
 	$(SHELL) $(top_srcdir)/tests/realxen/realxen.sh \
-		--builddir $(abs_top_builddir) $(REALXEN_FLAGS)
+		--builddir $(abs_top_builddir) --driver-dir $(xpdriverdir) \
+		$(REALXEN_FLAGS)
 else
 check-realxen:
 	@echo "check-realxen needs the tests (configure without --disable-tests)" >&2; exit 1

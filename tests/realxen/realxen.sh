@@ -20,8 +20,11 @@
 #    shared libraries ldd finds for them (the real Xen libraries, not the
 #    shim).
 #
-# Usage: realxen.sh --builddir DIR [--no-domu] [--jumbo] [--timeout SECONDS]
-#                   [--keep] [--cache DIR]
+# Usage: realxen.sh --builddir DIR [--driver-dir DIR] [--no-domu] [--jumbo]
+#                   [--timeout SECONDS] [--keep] [--cache DIR]
+#   --driver-dir  where the core looks for drivers when installed: the
+#              xen_dom0 driver goes there in dom0, so that the CLI finds it
+#              by itself, as on an installed system (make passes it)
 #   --no-domu  skip the PV domU and the cross-domain checks
 #   --jumbo    also measure the largest pools of 9000-byte objects
 #   --timeout  give up after this long (default 600 s, plus 600 with
@@ -34,6 +37,7 @@
 set -euo pipefail
 
 builddir=
+driver_dir=
 domu=1
 jumbo=0
 timeout=
@@ -53,6 +57,7 @@ usage() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--builddir) builddir=$2; shift ;;
+	--driver-dir) driver_dir=$2; shift ;;
 	--no-domu) domu=0 ;;
 	--jumbo) jumbo=1 ;;
 	--timeout) timeout=$2; shift ;;
@@ -234,6 +239,13 @@ build_dom0_initramfs() {
 	base_root "$root"
 	install_binary "$root" "$builddir/tests/realxen/rx_dom0" /bin/rx_dom0
 	install_binary "$root" "$builddir/tools/xenpool" /bin/xenpool
+	# The driver where the core looks for it by itself (else the CLI
+	# would need XENPOOL_DRIVERS).
+	if [ -n "$driver_dir" ]; then
+		mkdir -p "$root$driver_dir"
+		ln -sf /usr/lib/libxenpool_xen.so.0 \
+			"$root$driver_dir/libxenpool_xen.so"
+	fi
 	cat >"$root/etc/realxen/plan" <<EOF
 JUMBO=$jumbo
 DOMU=$domu
