@@ -1521,6 +1521,17 @@ static void test_handler_name(void **state)
 			 xp_mempool_handler_lookup(xp_mempool_get_def_handler()));
 	assert_int_equal(mp->handler_idx,
 			 xp_mempool_handler_index(xp_mempool_get_def_handler()));
+	{
+		/* A handler without an access callback: private memory. */
+		struct xp_mempool_access acc;
+
+		memset(&acc, 0x55, sizeof(acc));
+		assert_int_equal(xp_mempool_access(mp, &acc), 0);
+		assert_int_equal(acc.writable, 1);
+		assert_string_equal(acc.how, "read-write");
+		assert_int_equal(xp_mempool_access(NULL, &acc), -EINVAL);
+		assert_int_equal(xp_mempool_access(mp, NULL), -EINVAL);
+	}
 	xp_mempool_free(mp);
 
 	mp = tu_mk_pool("hname", 8, 64, 0, 0, TU_COUNT_HANDLER);

@@ -1528,6 +1528,7 @@ static void test_map_mode(void **state)
 
 static void test_map_readonly(void **state)
 {
+	struct xp_mempool_access acc;
 	struct xp_xen_pool_info info;
 	struct xp_mempool *mp;
 	uint32_t refs[8];
@@ -1547,6 +1548,10 @@ static void test_map_readonly(void **state)
 	assert_non_null(mp);
 	assert_int_equal(xp_xen_pool_info(mp, &info), 0);
 	assert_int_equal(info.writable, 0);
+	/* What a program without <xenpool/xen.h> learns: do not write. */
+	assert_int_equal(xp_mempool_access(mp, &acc), 0);
+	assert_int_equal(acc.writable, 0);
+	assert_non_null(strstr(acc.how, "read-only, mapped from domain"));
 	xt_check_pool(mp, 15);  /* readonly == 1 in the guest's table */
 	assert_int_equal(xp_mempool_get(mp, &obj), 0);
 	assert_int_equal(*(volatile unsigned char *)obj,
