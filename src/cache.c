@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "dispatch.h"
 
 XP_THREAD_LOCAL unsigned int xp__thread_slot;
 
@@ -31,21 +32,6 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
-int xp__ops_put_failed(struct xp_mempool *mp, unsigned int n, int ret)
-{
-	XP_ERR("pool %s: handler %s refused a put of %u objects: %s",
-	       mp->name, mp->core->ops->name, n,
-	       strerror(ret < 0 ? -ret : EPROTO));
-	return ret;
-}
-
-int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
-{
-	int ret = mp->core->ops->put_bulk(mp, objs, n);
-
-	return ret == 0 ? 0 : xp__ops_put_failed(mp, n, ret);
-}
-
 int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n)
 {
 	struct xp__mempool_core *core = mp->core;
@@ -53,11 +39,11 @@ int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n)
 	int ret = 0;
 
 	if (XP_LIKELY(__atomic_load_n(&core->norphans, __ATOMIC_RELAXED) == 0))
-		return core->ops->get_bulk(mp, objs, n);
+		return xp__dispatch_get(mp, objs, n);
 	pthread_mutex_lock(&xp__pools_lock);
 	k = core->norphans < n ? core->norphans : n;
 	if (k < n)
-		ret = core->ops->get_bulk(mp, objs + k, n - k);
+		ret = xp__dispatch_get(mp, objs + k, n - k);
 	if (ret == 0) {
 		memcpy(objs, &core->orphans[core->norphans - k],
 		       k * sizeof(void *));
@@ -76,7 +62,7 @@ static void cache_return(struct xp_mempool *mp, struct xp_mempool_cache *c)
 	struct xp__mempool_core *core = mp->core;
 
 	if (!(mp->flags & XP_MEMPOOL_F_SP_PUT)) {
-		(void)xp__ops_put(mp, xp__cache_slots(c), c->len);
+		(void)xp__dispatch_put(mp, xp__cache_slots(c), c->len);
 		return;
 	}
 	/* orphans has room for the whole pool (allocated at creation). */
@@ -249,7 +235,7 @@ static void cache_put(struct xp_mempool *mp, void *const *objs,
 	uint32_t len, flush;
 
 	if (c == NULL || n > c->size) {
-		(void)xp__ops_put(mp, objs, n);
+		(void)xp__dispatch_put(mp, objs, n);
 		return;
 	}
 	len = c->len;
@@ -260,7 +246,7 @@ static void cache_put(struct xp_mempool *mp, void *const *objs,
 	/* Flush the top so that size objects remain after this put:
 	 * len + n > flushthresh >= size, and n <= size, so 0 < flush <= len. */
 	flush = len + n - c->size;
-	(void)xp__ops_put(mp, &xp__cache_slots(c)[len - flush], flush);
+	(void)xp__dispatch_put(mp, &xp__cache_slots(c)[len - flush], flush);
 	xp__cache_give(c, objs, n, len - flush);
 }
 
@@ -297,7 +283,7 @@ int xp__mempool_get_miss(struct xp_mempool *mp, void **objs, unsigned int n)
 	 * callgrind). */
 	if (XP_LIKELY(mp->cache_size == 0 &&
 		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0))
-		return mp->core->ops->get_bulk(mp, objs, n) == 0 ? 0 : -ENOBUFS;
+		return xp__dispatch_get(mp, objs, n);
 	return get_miss(mp, objs, n, xp_mempool_default_cache(mp));
 }
 
@@ -306,7 +292,7 @@ void xp__mempool_put_miss(struct xp_mempool *mp, void *const *objs,
 {
 	if (XP_LIKELY(mp->cache_size == 0 &&
 		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0)) {
-		(void)xp__ops_put(mp, objs, n);
+		(void)xp__dispatch_put(mp, objs, n);
 		return;
 	}
 	put_miss(mp, objs, n, xp_mempool_default_cache(mp));
@@ -357,7 +343,7 @@ int xp_mempool_cache_flush(struct xp_mempool_cache *cache,
 		return -EINVAL;
 	if (cache->len == 0)
 		return 0;
-	ret = xp__ops_put(mp, xp__cache_slots(cache), cache->len);
+	ret = xp__dispatch_put(mp, xp__cache_slots(cache), cache->len);
 	if (ret != 0)
 		return ret < 0 ? ret : -EPROTO;
 	__atomic_store_n(&cache->len, 0, __ATOMIC_RELAXED);

@@ -100,7 +100,6 @@ extern pthread_mutex_t xp__pools_lock;
 extern struct xp_mempool *xp__pools;
 
 /* Registry (handler.c). */
-const struct xp_mempool_ops *xp__handler_ops(int idx);
 int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops);
 extern const int xp__ring_handlers_linked; /* handler_ring.c */
 
@@ -112,8 +111,6 @@ const char *xp__driver_dir(void);
  * xp__ops_get serves orphaned objects first (cache.c). */
 int xp__ops_get(struct xp_mempool *mp, void **objs, unsigned int n);
 
-int xp__ops_put(struct xp_mempool *mp, void *const *objs, unsigned int n);
-int xp__ops_put_failed(struct xp_mempool *mp, unsigned int n, int ret);
 
 /* Caches (cache.c). */
 void xp__caches_free_all(struct xp_mempool *mp);

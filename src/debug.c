@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "dispatch.h"
 
 #define XP_DEBUG_BATCH 64u
 
@@ -120,7 +121,7 @@ void xp__debug_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
 		if (put_check(mp, objs[i]) == 0)
 			batch[k++] = objs[i];
 		if (k == XP_DEBUG_BATCH || (i + 1 == n && k > 0)) {
-			(void)xp__ops_put(mp, batch, k);
+			(void)xp__dispatch_put(mp, batch, k);
 			k = 0;
 		}
 	}
@@ -167,7 +168,7 @@ int xp__debug_audit(struct xp_mempool *mp)
 		       (unsigned long long)st.overrun);
 		return -EILSEQ;
 	}
-	held = mp->core->ops->get_count(mp);
+	held = xp__dispatch_count(mp);
 	if (held != scan.free) {
 		XP_ERR("pool %s: the handler holds %u objects but %u are "
 		       "marked free",

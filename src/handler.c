@@ -144,11 +144,6 @@ const struct xp_mempool_ops *xp_mempool_handler_lookup(const char *name)
 	return &handlers[idx];
 }
 
-const struct xp_mempool_ops *xp__handler_ops(int idx)
-{
-	return &handlers[idx];
-}
-
 int xp_mempool_handler_walk(int (*cb)(const struct xp_mempool_ops *, void *),
 			    void *arg)
 {

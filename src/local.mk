@@ -17,6 +17,8 @@ src_libxenpool_la_SOURCES = \
 	src/ring.c \
 	src/handler.c \
 	src/driver.c \
+	src/dispatch.h \
+	src/dispatch.c \
 	src/handler_ring.c \
 	src/mempool.c \
 	src/cache.c \

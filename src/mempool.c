@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "core.h"
+#include "dispatch.h"
 
 /* Recursive: a walk callback may call avail_count, audit or dump, which take
  * the lock too. */
@@ -244,19 +245,9 @@ static int run_create(struct xp_mempool *mp, const char *args)
 	const struct xp_mempool_ops *ops = mp->core->ops;
 	int ret;
 
-	mp->core->creating = 1;
-	ret = ops->create(mp, args);
-	mp->core->creating = 0;
+	ret = xp__dispatch_create(mp, args);
 	if (ret < 0)
 		return -ret;
-	if (ret > 0) {
-		/* The handler thinks it succeeded: it holds its state. */
-		XP_ERR("pool %s: handler %s create returned %d (not a "
-		       "negative errno)",
-		       mp->name, ops->name, ret);
-		ops->destroy(mp);
-		return EPROTO;
-	}
 	if (mp->core->fallback_why != NULL) {
 		if (mp->core->populated != 0) {
 			XP_ERR("pool %s: handler %s asked for a fallback after "
@@ -264,7 +255,7 @@ static int run_create(struct xp_mempool *mp, const char *args)
 			       mp->name, ops->name);
 			free(mp->core->fallback_why);
 			mp->core->fallback_why = NULL;
-			ops->destroy(mp);
+			xp__dispatch_destroy(mp);
 			return EPROTO;
 		}
 		return run_fallback(mp);
@@ -273,13 +264,13 @@ static int run_create(struct xp_mempool *mp, const char *args)
 		XP_ERR("pool %s: handler %s create succeeded after a failed "
 		       "populate (%s)",
 		       mp->name, ops->name, strerror(-mp->core->populate_err));
-		ops->destroy(mp);
+		xp__dispatch_destroy(mp);
 		return -mp->core->populate_err;
 	}
 	if (mp->core->populated != mp->size) {
 		XP_ERR("pool %s: handler %s placed %u of %u objects",
 		       mp->name, ops->name, mp->core->populated, mp->size);
-		ops->destroy(mp);
+		xp__dispatch_destroy(mp);
 		return EPROTO;
 	}
 	return 0;
@@ -339,7 +330,7 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 		goto err_unlink;
 	set_direct_rings(mp);
 	/* One chunk with a bus address and no handler virt2phy: inline. */
-	if (mp->v2p_pages == NULL && mp->core->ops->virt2phy == NULL &&
+	if (mp->v2p_pages == NULL && !xp__dispatch_has_virt2phy(mp) &&
 	    mp->core->nchunks == 1 &&
 	    mp->core->chunks[0].phys != XP_BAD_PHYS) {
 		mp->v2p_va = mp->core->chunks[0].va;
@@ -380,7 +371,7 @@ void xp_mempool_free(struct xp_mempool *mp)
 	/* Once unlinked no exiting thread touches the pool's caches. */
 	unlink_pool(mp);
 	xp__caches_free_all(mp);
-	mp->core->ops->destroy(mp);
+	xp__dispatch_destroy(mp);
 	release_core_memory(mp);
 }
 
@@ -476,9 +467,9 @@ static int place_objects(struct xp_mempool *mp, uintptr_t first,
 			xp__debug_obj_init(mp, obj, idx);
 		batch[k++] = obj;
 		if (k == XP_POPULATE_BATCH || i + 1 == count) {
-			ret = core->ops->put_bulk(mp, batch, k);
+			ret = xp__dispatch_put(mp, batch, k);
 			if (ret != 0)
-				return ret < 0 ? ret : -EPROTO;
+				return ret;
 			k = 0;
 		}
 	}
@@ -667,8 +658,8 @@ uint64_t xp__mempool_virt2phy(const struct xp_mempool *mp, const void *addr)
 
 	if (mp == NULL)
 		return XP_BAD_PHYS;
-	if (mp->core->ops->virt2phy != NULL)
-		return mp->core->ops->virt2phy(mp, addr);
+	if (xp__dispatch_has_virt2phy(mp))
+		return xp__dispatch_virt2phy(mp, addr);
 	/* One chunk (populate_default): no search. */
 	c = mp->core->nchunks == 1 ? &mp->core->chunks[0]
 				   : xp__chunk_find(mp, (uintptr_t)addr);
@@ -692,7 +683,7 @@ unsigned int xp_mempool_avail_count(const struct xp_mempool *mp)
 
 	if (mp == NULL)
 		return 0;
-	count = mp->core->ops->get_count(mp) + xp__caches_count(mp, NULL);
+	count = xp__dispatch_count(mp) + xp__caches_count(mp, NULL);
 	/* Counts read while threads run can add up to more than the pool. */
 	return count > mp->size ? mp->size : count;
 }
@@ -737,7 +728,7 @@ unsigned int xp_mempool_mem_iter(struct xp_mempool *mp,
 
 static int audit_counts(struct xp_mempool *mp)
 {
-	unsigned int handler = mp->core->ops->get_count(mp);
+	unsigned int handler = xp__dispatch_count(mp);
 	int overfull = 0;
 	unsigned int cached = xp__caches_count(mp, &overfull);
 
@@ -791,7 +782,7 @@ void xp_mempool_dump(FILE *f, const struct xp_mempool *mp)
 	fprintf(f, "  size=%u elt_size=%zu obj_stride=%zu priv_size=%zu\n",
 		mp->size, mp->elt_size, mp->obj_stride, mp->priv_size);
 	fprintf(f, "  avail=%u in_use=%u in_handler=%u in_caches=%u\n", avail,
-		mp->size - avail, core->ops->get_count(mp),
+		mp->size - avail, xp__dispatch_count(mp),
 		xp__caches_count(mp, NULL));
 	fprintf(f, "  cache_size=%u flushthresh=%u\n", mp->cache_size,
 		mp->cache_size * 3 / 2);
@@ -880,13 +871,6 @@ int xp_mempool_access(const struct xp_mempool *mp,
 {
 	if (mp == NULL || acc == NULL)
 		return -EINVAL;
-	memset(acc, 0, sizeof(*acc));
-	if (mp->core->ops->access != NULL) {
-		mp->core->ops->access(mp, acc);
-		acc->how[sizeof(acc->how) - 1] = '\0';
-	} else {
-		acc->writable = 1;
-		snprintf(acc->how, sizeof(acc->how), "read-write");
-	}
+	xp__dispatch_access(mp, acc);
 	return 0;
 }

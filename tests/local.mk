@@ -77,7 +77,7 @@ tests_test_static_LDFLAGS = $(AM_LDFLAGS) -static
 # Drivers: the example driver of doc/handlers.md, built as users build
 # theirs, loaded by xp_driver_load() and by the registry itself.
 check_LTLIBRARIES += tests/drivers/stack.la
-tests_drivers_stack_la_SOURCES = doc/examples/stack.c
+tests_drivers_stack_la_SOURCES = examples/stack.c
 tests_drivers_stack_la_LIBADD = src/libxenpool.la
 tests_drivers_stack_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath $(abs_builddir)/tests/drivers

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Handler drivers: doc/examples/stack.c, built as a shared object, loaded
+ * Handler drivers: examples/stack.c, built as a shared object, loaded
  * with xp_driver_load() and by the registry itself from XENPOOL_DRIVERS
  * (a file or a directory) when a pool, the default handler or the list of
  * handlers asks for it; and every error of xp_driver_load().
