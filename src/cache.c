@@ -198,7 +198,7 @@ static int cache_get(struct xp_mempool *mp, void **objs, unsigned int n,
 	uint32_t len;
 
 	if (c == NULL)
-		return xp__ops_get(mp, objs, n) == 0 ? 0 : -ENOBUFS;
+		return xp__ops_get(mp, objs, n) == 0 ? 0 : -ENOENT;
 	len = c->len;
 	if (n <= len) {
 		xp__cache_take(c, objs, n, len);
@@ -214,7 +214,7 @@ static int cache_get(struct xp_mempool *mp, void **objs, unsigned int n,
 		else if (xp__ops_get(mp, &xp__cache_slots(c)[len], n - len) == 0)
 			len = n;
 		else
-			return -ENOBUFS;
+			return -ENOENT;
 		xp__cache_take(c, objs, n, len);
 		return 0;
 	}
@@ -223,7 +223,7 @@ static int cache_get(struct xp_mempool *mp, void **objs, unsigned int n,
 	if (xp__ops_get(mp, objs, n) == 0)
 		return 0;
 	if (len == 0 || xp__ops_get(mp, objs, n - len) != 0)
-		return -ENOBUFS;
+		return -ENOENT;
 	memcpy(&objs[n - len], xp__cache_slots(c), len * sizeof(void *));
 	__atomic_store_n(&c->len, 0, __ATOMIC_RELAXED);
 	return 0;
@@ -283,7 +283,7 @@ int xp__mempool_get_miss(struct xp_mempool *mp, void **objs, unsigned int n)
 	 * callgrind). */
 	if (XP_LIKELY(mp->cache_size == 0 &&
 		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0))
-		return xp__dispatch_get(mp, objs, n);
+		return xp__dispatch_get(mp, objs, n) == 0 ? 0 : -ENOENT;
 	return get_miss(mp, objs, n, xp_mempool_default_cache(mp));
 }
 

@@ -63,7 +63,7 @@ int xp__debug_get(struct xp_mempool *mp, void **objs, unsigned int n)
 	unsigned int i;
 
 	if (xp__ops_get(mp, objs, n) != 0)
-		return -ENOBUFS;
+		return -ENOENT;
 	for (i = 0; i < n; i++) {
 		long idx = xp__obj_index(mp, objs[i]);
 

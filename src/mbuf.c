@@ -66,16 +66,16 @@ static void free_rooms(struct xp_mempool *mp, void *arg)
 	priv->room_pool = NULL;
 }
 
-/* Split mode: rooms in the handler's memory, all taken out at once. */
-static struct xp_mempool *make_rooms(unsigned int n, uint16_t room_size,
-				     const char *handler, const char *args,
-				     void ***rooms_out)
+/* Split mode: rooms in the handler's memory, all taken out at once.
+ * 0 or a negative errno. */
+static int make_rooms(unsigned int n, uint16_t room_size, const char *handler,
+		      const char *args, struct xp_mempool **rooms_of,
+		      void ***rooms_out)
 {
 	char name[XP_MEMPOOL_NAMESIZE];
 	struct xp_mempool *rooms;
 	unsigned int tries = 0;
 	void **list;
-	int err;
 
 	/* A user's pool may already have the next name: try further ones. */
 	do {
@@ -86,22 +86,21 @@ static struct xp_mempool *make_rooms(unsigned int n, uint16_t room_size,
 					     NULL, 0, handler, args);
 	} while (rooms == NULL && errno == EEXIST && ++tries < 64);
 	if (rooms == NULL)
-		return NULL;
+		return -errno;
 	list = malloc((size_t)n * sizeof(*list));
 	if (list == NULL) {
 		xp_mempool_free(rooms);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
-	err = xp_mempool_get_bulk(rooms, list, n);
-	if (err != 0) {
+	if (xp_mempool_get_bulk(rooms, list, n) != 0) {
+		/* The handler holds fewer rooms than it said it made. */
 		free(list);
 		xp_mempool_free(rooms);
-		errno = -err;
-		return NULL;
+		return -ENOBUFS;
 	}
+	*rooms_of = rooms;
 	*rooms_out = list;
-	return rooms;
+	return 0;
 }
 
 struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
@@ -119,8 +118,8 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 	int split, err;
 
 	if ((priv_size & 7) != 0 || data_room_size < XP_PKTMBUF_HEADROOM) {
-		errno = EINVAL;
-		return NULL;
+		err = -EINVAL;
+		goto err_out;
 	}
 	/* One name for the handler from here on: the default read once, so
 	 * that a change of default cannot split this pool by one handler and
@@ -128,8 +127,10 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 	if (handler == NULL)
 		handler = xp_mempool_get_def_handler();
 	ops = xp_mempool_handler_lookup(handler);
-	if (ops == NULL)
-		return NULL; /* errno ENOENT */
+	if (ops == NULL) {
+		err = -errno;
+		goto err_out;
+	}
 	split = (ops->flags & XP_MEMPOOL_OPS_F_SHARED_MEM) != 0;
 	elt = sizeof(struct xp_mbuf) + priv_size + (split ? 0 : data_room_size);
 	/* Every check on the headers' pool before any room is shared with a
@@ -137,28 +138,24 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 	err = xp__mempool_check_args(name, n, elt, cache_size, sizeof(*priv),
 				     0);
 	if (err == 0 && xp_mempool_lookup(name) != NULL)
-		err = EEXIST;
-	if (err != 0) {
-		errno = err;
-		return NULL;
-	}
+		err = -EEXIST;
+	if (err == 0 && split)
+		err = make_rooms(n, data_room_size, handler, handler_args,
+				 &b.rooms_of, &b.rooms);
+	if (err != 0)
+		goto err_out;
 	if (split) {
-		b.rooms_of = make_rooms(n, data_room_size, handler,
-					handler_args, &b.rooms);
-		if (b.rooms_of == NULL)
-			return NULL;
 		/* Headers in private memory, on the built-in ring. */
 		handler = "ring_mp_mc";
 		handler_args = NULL;
 	}
 	mp = xp_mempool_create_ex(name, n, elt, cache_size, sizeof(*priv),
 				  mbuf_init, &b, 0, handler, handler_args);
-	err = errno;
+	err = mp == NULL ? -errno : 0;
 	free(b.rooms);
 	if (mp == NULL) {
 		xp_mempool_free(b.rooms_of);
-		errno = err;
-		return NULL;
+		goto err_out;
 	}
 	priv = xp_mempool_get_priv(mp);
 	priv->data_room_size = data_room_size;
@@ -173,11 +170,15 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 			priv->room_pool = NULL;
 			xp_mempool_free(mp);
 			xp_mempool_free(b.rooms_of);
-			errno = -err;
-			return NULL;
+			goto err_out;
 		}
 	}
 	return mp;
+
+err_out:
+	/* The one place this constructor sets errno. */
+	errno = -err;
+	return NULL;
 }
 
 struct xp_mempool *xp_pktmbuf_pool_create(const char *name, unsigned int n,
@@ -363,30 +364,27 @@ struct xp_mbuf *xp_pktmbuf_clone(struct xp_mbuf *m, struct xp_mempool *mp)
 		}
 	}
 	ret = xp_pktmbuf_alloc_bulk(mp, segs, n);
-	if (ret != 0) {
-		if (segs != clone)
-			free(segs);
-		errno = ENOBUFS;
-		return NULL;
-	}
-	for (i = 0, s = m; i < n; i++, s = s->next) {
+	for (i = 0, s = m; ret == 0 && i < n; i++, s = s->next) {
 		ret = xp_pktmbuf_attach(segs[i], (struct xp_mbuf *)s);
 		if (ret != 0) {
 			/* A room's reference count is full: undo. */
 			for (j = 0; j < n; j++)
 				xp_pktmbuf_free_seg(segs[j]);
-			if (segs != clone)
-				free(segs);
-			errno = -ret;
-			return NULL;
+			break;
 		}
 		segs[i]->next = i + 1 < n ? segs[i + 1] : NULL;
 	}
-	segs[0]->nb_segs = (uint16_t)n;
-	segs[0]->pkt_len = m->pkt_len;
-	m = segs[0];
+	if (ret == 0) {
+		segs[0]->nb_segs = (uint16_t)n;
+		segs[0]->pkt_len = m->pkt_len;
+		m = segs[0];
+	}
 	if (segs != clone)
 		free(segs);
+	if (ret != 0) {
+		errno = -ret;
+		return NULL;
+	}
 	return m;
 }
 

@@ -87,9 +87,9 @@ int xp__mempool_check_args(const char *name, unsigned int n, size_t elt_size,
 	    cache_size > XP_MEMPOOL_CACHE_MAX_SIZE ||
 	    (flags & ~XP_MEMPOOL_F_MASK) != 0 ||
 	    priv_size > SIZE_MAX / 2)
-		return EINVAL;
+		return -EINVAL;
 	if (strnlen(name, XP_MEMPOOL_NAMESIZE) == XP_MEMPOOL_NAMESIZE)
-		return ENAMETOOLONG;
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -112,7 +112,7 @@ static int pool_layout(struct xp_mempool *mp, const struct xp_mempool_ops *ops)
 
 	/* The whole pool must be addressable: n strides fit in size_t. */
 	if (stride == 0 || stride > SIZE_MAX / mp->size)
-		return EINVAL;
+		return -EINVAL;
 	mp->obj_stride = stride;
 	core->align = align;
 	core->guard = guard;
@@ -139,7 +139,6 @@ static struct xp_mempool *pool_alloc(const char *name, unsigned int n,
 	if (mp == NULL || core == NULL) {
 		free(mp);
 		free(core);
-		errno = ENOMEM;
 		return NULL;
 	}
 	memset(mp, 0, sizeof(*mp));
@@ -192,7 +191,7 @@ static int pool_insert(struct xp_mempool *mp)
 
 	pthread_mutex_lock(&xp__pools_lock);
 	if (find_pool_locked(mp->name) != NULL) {
-		ret = EEXIST;
+		ret = -EEXIST;
 	} else {
 		mp->core->next_pool = xp__pools;
 		xp__pools = mp;
@@ -221,7 +220,7 @@ static int run_fallback(struct xp_mempool *mp)
 		idx = xp__handler_resolve("ring_mp_mc", &to);
 	if (idx < 0 || to == from) {
 		free(why);
-		return ENOENT;
+		return -ENOENT;
 	}
 	/* One line says why; later pools say it at info level only. */
 	xp_log(__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) ? XP_LOG_INFO
@@ -247,7 +246,7 @@ static int run_create(struct xp_mempool *mp, const char *args)
 
 	ret = xp__dispatch_create(mp, args);
 	if (ret < 0)
-		return -ret;
+		return ret;
 	if (mp->core->fallback_why != NULL) {
 		if (mp->core->populated != 0) {
 			XP_ERR("pool %s: handler %s asked for a fallback after "
@@ -256,7 +255,7 @@ static int run_create(struct xp_mempool *mp, const char *args)
 			free(mp->core->fallback_why);
 			mp->core->fallback_why = NULL;
 			xp__dispatch_destroy(mp);
-			return EPROTO;
+			return -EPROTO;
 		}
 		return run_fallback(mp);
 	}
@@ -265,13 +264,13 @@ static int run_create(struct xp_mempool *mp, const char *args)
 		       "populate (%s)",
 		       mp->name, ops->name, strerror(-mp->core->populate_err));
 		xp__dispatch_destroy(mp);
-		return -mp->core->populate_err;
+		return mp->core->populate_err;
 	}
 	if (mp->core->populated != mp->size) {
 		XP_ERR("pool %s: handler %s placed %u of %u objects",
 		       mp->name, ops->name, mp->core->populated, mp->size);
 		xp__dispatch_destroy(mp);
-		return EPROTO;
+		return -EPROTO;
 	}
 	return 0;
 }
@@ -291,20 +290,20 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 
 	err = xp__mempool_check_args(name, n, elt_size, cache_size, priv_size,
 				     flags);
-	if (err != 0) {
-		errno = err;
-		return NULL;
-	}
+	if (err != 0)
+		goto err_out;
 	idx = xp__handler_resolve(handler, &ops);
 	if (idx < 0) {
-		errno = -idx;
-		return NULL;
+		err = idx;
+		goto err_out;
 	}
 	if (env_debug())
 		flags |= XP_MEMPOOL_F_DEBUG;
 	mp = pool_alloc(name, n, elt_size, cache_size, priv_size, flags);
-	if (mp == NULL)
-		return NULL;
+	if (mp == NULL) {
+		err = -ENOMEM;
+		goto err_out;
+	}
 	mp->handler_idx = idx;
 	err = pool_layout(mp, ops);
 	if (err != 0)
@@ -312,13 +311,13 @@ struct xp_mempool *xp_mempool_create_ex(const char *name, unsigned int n,
 	mp->core->obj_init = obj_init;
 	mp->core->obj_init_arg = obj_init_arg;
 	if ((flags & XP_MEMPOOL_F_DEBUG) && xp__debug_init(mp) != 0) {
-		err = ENOMEM;
+		err = -ENOMEM;
 		goto err_free;
 	}
 	if ((flags & XP_MEMPOOL_F_SP_PUT) && cache_size > 0) {
 		mp->core->orphans = calloc(n, sizeof(void *));
 		if (mp->core->orphans == NULL) {
-			err = ENOMEM;
+			err = -ENOMEM;
 			goto err_free;
 		}
 	}
@@ -348,7 +347,9 @@ err_unlink:
 	unlink_pool(mp);
 err_free:
 	release_core_memory(mp);
-	errno = err;
+err_out:
+	/* The one place this constructor sets errno. */
+	errno = -err;
 	return NULL;
 }
 

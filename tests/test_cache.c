@@ -298,7 +298,7 @@ static void policy_gets(int user)
 	pol_give(&p, 2);
 	ASSERT_DELTA(&p, 0, 0, 0, 0);
 	assert_int_equal(p.c->len, 2);
-	assert_int_equal(pol_take(&p, 11), -ENOBUFS);
+	assert_int_equal(pol_take(&p, 11), -ENOENT);
 	assert_int_equal(p.c->len, 2);
 	assert_int_equal(tu_count_held(p.mp), 8);
 	/* The handler may have been asked, and refused. */
@@ -313,7 +313,7 @@ static void policy_gets(int user)
 	assert_int_equal(p.c->len, 0);
 	assert_int_equal(p.h, POL_N);
 	assert_int_equal(xp_mempool_avail_count(p.mp), 0);
-	assert_int_equal(pol_take(&p, 1), -ENOBUFS);
+	assert_int_equal(pol_take(&p, 1), -ENOENT);
 	pol_end(&p);
 }
 
@@ -651,7 +651,7 @@ static void test_sp_put_exit_orphans(void **state)
 	/* One more than is free: refused, nothing taken. */
 	assert_int_equal(xp_mempool_generic_get(mp, all,
 						ORPH_N - ORPH_TAKE + 1, NULL),
-			 -ENOBUFS);
+			 -ENOENT);
 	assert_int_equal(xp_mempool_avail_count(mp), ORPH_N - ORPH_TAKE);
 	assert_int_equal(tu_count_held(mp), rest);
 
@@ -699,7 +699,7 @@ static void test_sp_put_exit_orphans_ring(void **state)
 	assert_int_equal(sp_foreign, 0);
 	assert_int_equal(xp_mempool_avail_count(mp), avail);
 	assert_int_equal(xp_mempool_generic_get(mp, all, avail + 1, NULL),
-			 -ENOBUFS);
+			 -ENOENT);
 	assert_int_equal(xp_mempool_generic_get(mp, all, avail, NULL), 0);
 	memcpy(all + avail, a.got, sizeof(a.got));
 	tu_objset_check_all(&set, all, ORPH_N);
@@ -1091,7 +1091,7 @@ static void test_generic_null_cache(void **state)
 	}
 	assert_int_equal(xp_mempool_generic_get(mp, o, 40, NULL), 0);
 	assert_int_equal(xp_mempool_generic_get(mp, more, 25, NULL),
-			 -ENOBUFS);
+			 -ENOENT);
 	assert_int_equal(tu_count_held(mp), 24);
 	xp_mempool_generic_put(mp, o, 40, NULL);
 	assert_int_equal(tu_count_held(mp), 64);
@@ -1188,7 +1188,7 @@ enum cmode {
 struct hq;
 
 struct wstats {
-	unsigned long gets, puts, objs, enobufs;
+	unsigned long gets, puts, objs, enoent;
 	unsigned long bad_tag, foreign, errors;
 };
 
@@ -1249,7 +1249,7 @@ static void w_hold(struct worker *w, void *obj, uint64_t tag)
 /*
  * Take @n objects: check they are the pool's, tag them, and hold them (or,
  * unless @hold, store them in fifo[0..n) for sending on).  @return the
- * objects kept, or -ENOBUFS.
+ * objects kept, or -ENOENT.
  */
 static int w_take(struct worker *w, unsigned int n, int hold)
 {
@@ -1257,8 +1257,8 @@ static int w_take(struct worker *w, unsigned int n, int hold)
 	unsigned int i, kept = 0;
 	int rc = w_get(w, objs, n);
 
-	if (rc == -ENOBUFS) {
-		w->st.enobufs++;
+	if (rc == -ENOENT) {
+		w->st.enoent++;
 		return rc;
 	}
 	if (rc != 0) {

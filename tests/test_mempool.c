@@ -731,7 +731,7 @@ static void test_single_object(void **state)
 		assert_int_equal(xp_mempool_avail_count(mp), 1);
 		assert_int_equal(xp_mempool_get(mp, &a), 0);
 		assert_int_equal(xp_mempool_in_use_count(mp), 1);
-		assert_int_equal(xp_mempool_get(mp, &b), -ENOBUFS);
+		assert_int_equal(xp_mempool_get(mp, &b), -ENOENT);
 		xp_mempool_put(mp, a);
 		assert_int_equal(xp_mempool_get(mp, &b), 0);
 		assert_ptr_equal(a, b);
@@ -762,7 +762,7 @@ static void drain_and_refill(struct xp_mempool *mp)
 		assert_int_equal(xp_mempool_avail_count(mp), mp->size - got);
 		assert_int_equal(xp_mempool_in_use_count(mp), got);
 	}
-	assert_int_equal(xp_mempool_get(mp, &extra), -ENOBUFS);
+	assert_int_equal(xp_mempool_get(mp, &extra), -ENOENT);
 	tu_objset_check_all(&s, objs, mp->size);
 	for (k = 5; put < mp->size; k = k * 7 % 101 + 1) {
 		unsigned int b = k < mp->size - put ? k : mp->size - put;
@@ -818,11 +818,11 @@ static void test_n_vs_cache(void **state)
 		assert_int_equal(xp_mempool_avail_count(mp), n - 1);
 		assert_int_equal(xp_mempool_get_bulk(mp, objs + 1, n - 1), 0);
 		assert_int_equal(xp_mempool_avail_count(mp), 0);
-		assert_int_equal(xp_mempool_get(mp, &extra), -ENOBUFS);
+		assert_int_equal(xp_mempool_get(mp, &extra), -ENOENT);
 		xp_mempool_put_bulk(mp, objs, n);
 		assert_int_equal(xp_mempool_avail_count(mp), n);
 		assert_int_equal(xp_mempool_get_bulk(mp, objs, n + 1),
-				 -ENOBUFS);
+				 -ENOENT);
 		assert_int_equal(xp_mempool_avail_count(mp), n);
 		drain_and_refill(mp);
 		free(objs);
@@ -850,14 +850,14 @@ static void test_get_too_many(void **state)
 		else
 			clen = c->len;
 		assert_int_equal(xp_mempool_avail_count(mp), 70);
-		assert_int_equal(xp_mempool_get_bulk(mp, rest, 71), -ENOBUFS);
-		assert_int_equal(xp_mempool_get_bulk(mp, rest, 100), -ENOBUFS);
+		assert_int_equal(xp_mempool_get_bulk(mp, rest, 71), -ENOENT);
+		assert_int_equal(xp_mempool_get_bulk(mp, rest, 100), -ENOENT);
 		assert_int_equal(xp_mempool_avail_count(mp), 70);
 		if (c != NULL)
 			assert_int_equal(c->len, clen);
 		assert_int_equal(xp_mempool_get_bulk(mp, rest, 70), 0);
 		assert_int_equal(xp_mempool_avail_count(mp), 0);
-		assert_int_equal(xp_mempool_get(mp, &rest[70]), -ENOBUFS);
+		assert_int_equal(xp_mempool_get(mp, &rest[70]), -ENOENT);
 		xp_mempool_put_bulk(mp, rest, 70);
 		xp_mempool_put_bulk(mp, held, 30);
 		tu_check_all_free(mp);
@@ -1612,7 +1612,7 @@ static void test_handler_calls_uncached(void **state)
 	assert_int_equal(a.put_bulk - b.put_bulk, 1);
 	assert_int_equal(a.get_objs - b.get_objs, 8);
 	/* A failed get reached the handler, which refused it. */
-	assert_int_equal(xp_mempool_get_bulk(mp, objs, 65), -ENOBUFS);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 65), -ENOENT);
 	assert_int_equal(tu_count_held(mp), 64);
 	/* avail_count asks the handler. */
 	a = tu_count_stats(mp);
@@ -1660,7 +1660,7 @@ static void exercise(struct xp_mempool *mp)
 	assert_int_equal(xp_mempool_generic_get(mp, b, 8, NULL), 0);
 	assert_true(mp->size <= 100);
 	assert_int_equal(xp_mempool_generic_get(mp, b, mp->size, NULL),
-			 -ENOBUFS);
+			 -ENOENT);
 	xp_mempool_generic_put(mp, b, 8, NULL);
 	xp_mempool_put_bulk(mp, a, 8);
 	assert_int_equal(xp_mempool_audit(mp), 0);
@@ -1698,7 +1698,7 @@ static void test_direct_ring(void **state)
 	check_rings(mp, 1, 1, 1, 1);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 40), 0);
 	assert_int_equal(xp_ring_count(mp->pool_data), 60);
-	assert_int_equal(xp_mempool_get_bulk(mp, objs, 61), -ENOBUFS);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 61), -ENOENT);
 	assert_int_equal(xp_ring_count(mp->pool_data), 60);
 	xp_mempool_put_bulk(mp, objs, 40);
 	assert_int_equal(xp_ring_count(mp->pool_data), 100);
@@ -1777,7 +1777,7 @@ static void test_direct_ring_bypasses_handler(void **state)
 	mp = tu_mk_pool("rc0", 100, 64, 0, 0, "t_ringcount");
 	rc_gets = 0;
 	assert_int_equal(xp_mempool_generic_get(mp, b, 100, NULL), 0);
-	assert_int_equal(xp_mempool_get_bulk(mp, b, 1), -ENOBUFS);
+	assert_int_equal(xp_mempool_get_bulk(mp, b, 1), -ENOENT);
 	assert_int_equal(rc_gets, 1);
 	xp_mempool_generic_put(mp, b, 100, NULL);
 	tu_check_all_free(mp);

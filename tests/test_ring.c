@@ -45,7 +45,8 @@ static unsigned int enq_one(struct xp_ring *r, void *const *objs,
 {
 	(void)n;
 	(void)free_space;
-	return xp_ring_enqueue(r, objs[0]);
+	/* DPDK's convention: 0 or -ENOBUFS, as a count here. */
+	return xp_ring_enqueue(r, objs[0]) == 0 ? 1 : 0;
 }
 
 static unsigned int deq_one(struct xp_ring *r, void **objs, unsigned int n,
@@ -53,7 +54,8 @@ static unsigned int deq_one(struct xp_ring *r, void **objs, unsigned int n,
 {
 	(void)n;
 	(void)available;
-	return xp_ring_dequeue(r, objs);
+	/* DPDK's convention: 0 or -ENOENT, as a count here. */
+	return xp_ring_dequeue(r, objs) == 0 ? 1 : 0;
 }
 
 /* A way of calling the ring: explicit mp/sp/mc/sc or chosen by flags. */
@@ -243,12 +245,12 @@ static void check_init_fails(struct xp_ring *r, void **storage,
 	assert_int_equal(xp_ring_init(r, storage, count, flags), -EINVAL);
 	assert_memory_equal(&before, r, sizeof(before));
 	check_counts(r, 4, 2);
-	assert_int_equal(xp_ring_dequeue(r, &obj), 1);
+	assert_int_equal(xp_ring_dequeue(r, &obj), 0);
 	assert_ptr_equal(obj, tok(0));
-	assert_int_equal(xp_ring_enqueue(r, obj), 1);
-	assert_int_equal(xp_ring_dequeue(r, &obj), 1);
+	assert_int_equal(xp_ring_enqueue(r, obj), 0);
+	assert_int_equal(xp_ring_dequeue(r, &obj), 0);
 	assert_ptr_equal(obj, tok(1));
-	assert_int_equal(xp_ring_enqueue(r, obj), 1);
+	assert_int_equal(xp_ring_enqueue(r, obj), 0);
 }
 
 static void test_init_einval(void **state)
@@ -259,8 +261,8 @@ static void test_init_einval(void **state)
 
 	(void)state;
 	assert_int_equal(xp_ring_init(&r, storage, 4, 0), 0);
-	assert_int_equal(xp_ring_enqueue(&r, tok(0)), 1);
-	assert_int_equal(xp_ring_enqueue(&r, tok(1)), 1);
+	assert_int_equal(xp_ring_enqueue(&r, tok(0)), 0);
+	assert_int_equal(xp_ring_enqueue(&r, tok(1)), 0);
 
 	assert_int_equal(xp_ring_init(NULL, other, 4, 0), -EINVAL);
 	check_init_fails(&r, NULL, 4, 0);
@@ -346,7 +348,7 @@ static int child_create_enomem(void)
 	if (errno != ENOMEM)
 		return 4;
 	r = xp_ring_create(8, 0);
-	if (r == NULL || xp_ring_enqueue(r, tok(0)) != 1)
+	if (r == NULL || xp_ring_enqueue(r, tok(0)) != 0)
 		return 5;
 	xp_ring_free(r);
 	return 0;
@@ -374,17 +376,17 @@ static void check_exact_one_by_one(struct xp_ring *r, unsigned int cap)
 
 	for (i = 0; i < cap; i++) {
 		assert_int_equal(xp_ring_full(r), 0);
-		assert_int_equal(xp_ring_enqueue(r, tok(i)), 1);
+		assert_int_equal(xp_ring_enqueue(r, tok(i)), 0);
 	}
 	check_counts(r, cap, cap);
-	assert_int_equal(xp_ring_enqueue(r, tok(cap)), 0);
+	assert_int_equal(xp_ring_enqueue(r, tok(cap)), -ENOBUFS);
 	check_counts(r, cap, cap);
 	for (i = 0; i < cap; i++) {
-		assert_int_equal(xp_ring_dequeue(r, &obj), 1);
+		assert_int_equal(xp_ring_dequeue(r, &obj), 0);
 		assert_ptr_equal(obj, tok(i));
 	}
 	check_counts(r, cap, 0);
-	assert_int_equal(xp_ring_dequeue(r, &obj), 0);
+	assert_int_equal(xp_ring_dequeue(r, &obj), -ENOENT);
 }
 
 /* In one call: a bulk of @cap fits, of cap + 1 does not; burst stops. */
@@ -773,13 +775,13 @@ static void test_wrap_full_empty(void **state)
 
 	(void)state;
 	for (i = 0; i < CAP; i++) {
-		assert_int_equal(xp_ring_enqueue(&r, tok(i)), 1);
+		assert_int_equal(xp_ring_enqueue(&r, tok(i)), 0);
 		check_counts(&r, CAP, i + 1);
 	}
 	/* prod.tail has wrapped to 2, cons.tail is still 0xfffffffd. */
 	assert_int_equal(r.prod.tail, 2);
 	assert_int_equal(r.cons.tail, 0xfffffffdu);
-	assert_int_equal(xp_ring_enqueue(&r, tok(CAP)), 0);
+	assert_int_equal(xp_ring_enqueue(&r, tok(CAP)), -ENOBUFS);
 	assert_int_equal(xp_ring_enqueue_burst(&r, objs, 1, NULL), 0);
 	check_counts(&r, CAP, CAP);
 	assert_int_equal(xp_ring_dequeue_bulk(&r, objs, CAP + 1, NULL), 0);
@@ -788,7 +790,7 @@ static void test_wrap_full_empty(void **state)
 		assert_ptr_equal(objs[i], tok(i));
 	check_counts(&r, CAP, 0);
 	assert_int_equal(r.cons.tail, 2);
-	assert_int_equal(xp_ring_dequeue(&r, objs), 0);
+	assert_int_equal(xp_ring_dequeue(&r, objs), -ENOENT);
 	free(storage);
 }
 
@@ -803,7 +805,7 @@ static void test_wrap_stream(void **state)
 	unsigned int i, k, fs, av;
 
 	(void)state;
-	assert_int_equal(xp_ring_enqueue(&r, tok(in++)), 1);
+	assert_int_equal(xp_ring_enqueue(&r, tok(in++)), 0);
 	for (k = 0; k < 600; k++) {
 		fill_tokens(objs, N, in);
 		assert_int_equal(xp_ring_enqueue_bulk(&r, objs, N, &fs), N);
@@ -936,7 +938,7 @@ static void test_stall(void **state)
 	} else {
 		assert_ptr_equal(call.obj, tok(1));
 		check_counts(&r, 6, 1);
-		assert_int_equal(xp_ring_dequeue(&r, objs), 1);
+		assert_int_equal(xp_ring_dequeue(&r, objs), 0);
 		assert_ptr_equal(objs[0], tok(2));
 	}
 }

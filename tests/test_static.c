@@ -94,7 +94,7 @@ static void test_default_pool(void **state)
 	assert_ptr_equal(xp_mempool_lookup("static_pool"), mp);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 64), 0);
 	assert_int_equal(xp_mempool_avail_count(mp), 0);
-	assert_int_equal(xp_mempool_get(mp, &extra), -ENOBUFS);
+	assert_int_equal(xp_mempool_get(mp, &extra), -ENOENT);
 	xp_mempool_put_bulk(mp, objs, 64);
 	assert_int_equal(xp_mempool_avail_count(mp), 64);
 	assert_int_equal(xp_mempool_audit(mp), 0);

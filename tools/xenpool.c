@@ -75,7 +75,7 @@ struct worker {
 	unsigned int bulk;
 	int read_only;   /* read the objects, never write them */
 	uint64_t ops;    /* objects got plus objects put */
-	uint64_t misses; /* gets refused with -ENOBUFS */
+	uint64_t misses; /* gets refused with -ENOENT */
 };
 
 static const char *progname = "xenpool";
@@ -587,7 +587,7 @@ static void demo_report(const struct xp_mempool *mp,
 		printf("  thread %-3u %.2f Mops/s, %llu empty gets\n", i,
 		       (double)w[i].ops / elapsed / 1e6,
 		       (unsigned long long)w[i].misses);
-	printf("empty gets  %llu (-ENOBUFS)\n", (unsigned long long)misses);
+	printf("empty gets  %llu (-ENOENT)\n", (unsigned long long)misses);
 	printf("avail       %u\n", xp_mempool_avail_count(mp));
 	printf("in use      %u\n", xp_mempool_in_use_count(mp));
 }
@@ -923,7 +923,7 @@ static void mbuf_report(struct xp_mempool *mp, const struct access *a,
 	printf("checks      %llu, %llu bad\n",
 	       (unsigned long long)(st->chained + st->cloned),
 	       (unsigned long long)st->bad);
-	printf("empty       %llu (-ENOBUFS)\n", (unsigned long long)st->empty);
+	printf("empty       %llu (-ENOENT)\n", (unsigned long long)st->empty);
 	printf("in use      %u\n", xp_mempool_in_use_count(mp));
 }
 

@@ -236,7 +236,7 @@ XP_INLINE struct xp_mbuf *xp_pktmbuf_alloc(struct xp_mempool *mp)
 
 /**
  * Take @p n mbufs, all or nothing, each reset with refcnt 1.
- * @return 0 or -ENOBUFS (nothing taken).
+ * @return 0 or -ENOENT (nothing taken).
  */
 XP_INLINE int xp_pktmbuf_alloc_bulk(struct xp_mempool *mp,
 				    struct xp_mbuf **mbufs, unsigned int n)
@@ -358,8 +358,8 @@ XP_EXPORT int xp_pktmbuf_detach(struct xp_mbuf *mi);
  * Clone a chain: a new chain of indirect mbufs from @p mp pointing at
  * @p m's segments.
  *
- * @return the clone, or NULL with errno EINVAL (NULL argument), ENOBUFS
- *         (@p mp too short), ENOMEM, or EOVERFLOW (a segment's room has
+ * @return the clone, or NULL with errno EINVAL (NULL argument), ENOENT
+ *         (@p mp has too few free mbufs), ENOMEM, or EOVERFLOW (a segment's room has
  *         UINT16_MAX references already); nothing is taken or changed.
  */
 XP_EXPORT struct xp_mbuf *xp_pktmbuf_clone(struct xp_mbuf *m,

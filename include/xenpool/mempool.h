@@ -25,7 +25,7 @@
  *    holds S after the put;
  *  - a get that the cache cannot serve takes what it needs plus S from the
  *    handler, so that S remain after the get; if the handler cannot give that
- *    much, exactly what is missing; if not even that, -ENOBUFS;
+ *    much, exactly what is missing; if not even that, -ENOENT;
  *  - a get the cache can serve and a put that stays under 1.5S are served
  *    by the cache whatever their size (the inline path does not look at S);
  *    otherwise a get or put of more than S objects goes to the handler
@@ -331,7 +331,7 @@ XP_INLINE void xp__cache_give(struct xp_mempool_cache *c, void *const *objs,
 /**
  * Take @p n objects, all or nothing, through this thread's cache.
  *
- * @return 0, or -ENOBUFS (fewer than @p n available to this thread; nothing
+ * @return 0, or -ENOENT (fewer than @p n available to this thread; nothing
  *         was taken and the pool is unchanged).
  */
 XP_INLINE int xp_mempool_get_bulk(struct xp_mempool *mp, void **objs,
@@ -376,7 +376,7 @@ XP_INLINE void xp_mempool_put_bulk(struct xp_mempool *mp, void *const *objs,
 	xp__mempool_put_miss(mp, objs, n);
 }
 
-/** Take one object into *@p obj.  @return 0 or -ENOBUFS. */
+/** Take one object into *@p obj.  @return 0 or -ENOENT. */
 XP_INLINE int xp_mempool_get(struct xp_mempool *mp, void **obj)
 {
 	return xp_mempool_get_bulk(mp, obj, 1);
@@ -393,7 +393,7 @@ XP_INLINE void xp_mempool_put(struct xp_mempool *mp, void *obj)
  * handler).  Policy as for per-thread caches.  A cache must be used by one
  * thread at a time and with one pool between flushes.
  *
- * @return 0 or -ENOBUFS (nothing taken, pool and cache unchanged).
+ * @return 0 or -ENOENT (nothing taken, pool and cache unchanged).
  */
 XP_INLINE int xp_mempool_generic_get(struct xp_mempool *mp, void **objs,
 				     unsigned int n,

@@ -31,6 +31,7 @@
 #ifndef XENPOOL_RING_H
 #define XENPOOL_RING_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include <xenpool/common.h>
@@ -344,10 +345,14 @@ XP_INLINE unsigned int xp_ring_enqueue_burst(struct xp_ring *r,
 				free_space);
 }
 
-/** Enqueue one pointer; returns 1 or 0 (full). */
-XP_INLINE unsigned int xp_ring_enqueue(struct xp_ring *r, void *obj)
+/**
+ * Enqueue one pointer, as DPDK's rte_ring_enqueue().
+ *
+ * @return 0, or -ENOBUFS (full).
+ */
+XP_INLINE int xp_ring_enqueue(struct xp_ring *r, void *obj)
 {
-	return xp_ring_enqueue_bulk(r, &obj, 1, NULL);
+	return xp_ring_enqueue_bulk(r, &obj, 1, NULL) == 1 ? 0 : -ENOBUFS;
 }
 
 /** Dequeue @p n pointers, all or nothing, several consumers allowed. */
@@ -400,10 +405,14 @@ XP_INLINE unsigned int xp_ring_dequeue_burst(struct xp_ring *r, void **objs,
 				0, available);
 }
 
-/** Dequeue one pointer into *@p obj; returns 1 or 0 (empty). */
-XP_INLINE unsigned int xp_ring_dequeue(struct xp_ring *r, void **obj)
+/**
+ * Dequeue one pointer into *@p obj, as DPDK's rte_ring_dequeue().
+ *
+ * @return 0, or -ENOENT (empty).
+ */
+XP_INLINE int xp_ring_dequeue(struct xp_ring *r, void **obj)
 {
-	return xp_ring_dequeue_bulk(r, obj, 1, NULL);
+	return xp_ring_dequeue_bulk(r, obj, 1, NULL) == 1 ? 0 : -ENOENT;
 }
 
 /**
