@@ -51,7 +51,7 @@ static int ops_valid(const struct xp_mempool_ops *ops)
 	if (ops == NULL || ops->create == NULL || ops->destroy == NULL ||
 	    ops->get_bulk == NULL || ops->put_bulk == NULL ||
 	    ops->get_count == NULL ||
-	    (ops->flags & ~XP_MEMPOOL_OPS_F_SHARED_MEM) != 0)
+	    (ops->flags & ~XP_MEMPOOL_OPS_F_MASK) != 0)
 		return 0;
 	len = strnlen(ops->name, XP_MEMPOOL_NAMESIZE);
 	return len > 0 && len < XP_MEMPOOL_NAMESIZE;

@@ -89,7 +89,8 @@ static unsigned int ring_count(const struct xp_mempool *mp)
 	return xp_ring_count(mp->pool_data);
 }
 
-#define XP_RING_OPS(var, hname, createfn)                                     \
+/* The variant a handler fixes is its contract: said in its flags. */
+#define XP_RING_OPS(var, hname, createfn, opsflags)                           \
 	static const struct xp_mempool_ops var = {                            \
 		.name = hname,                                                \
 		.create = createfn,                                           \
@@ -97,10 +98,14 @@ static unsigned int ring_count(const struct xp_mempool *mp)
 		.get_bulk = ring_get,                                         \
 		.put_bulk = ring_put,                                         \
 		.get_count = ring_count,                                      \
+		.flags = opsflags,                                            \
 	};                                                                    \
 	XP_MEMPOOL_REGISTER_HANDLER(var)
 
-XP_RING_OPS(ops_mp_mc, "ring_mp_mc", ring_create_by_flags)
-XP_RING_OPS(ops_sp_sc, "ring_sp_sc", ring_create_sp_sc)
-XP_RING_OPS(ops_mp_sc, "ring_mp_sc", ring_create_mp_sc)
-XP_RING_OPS(ops_sp_mc, "ring_sp_mc", ring_create_sp_mc)
+XP_RING_OPS(ops_mp_mc, "ring_mp_mc", ring_create_by_flags, 0)
+XP_RING_OPS(ops_sp_sc, "ring_sp_sc", ring_create_sp_sc,
+	    XP_MEMPOOL_OPS_F_SP_PUT | XP_MEMPOOL_OPS_F_SC_GET)
+XP_RING_OPS(ops_mp_sc, "ring_mp_sc", ring_create_mp_sc,
+	    XP_MEMPOOL_OPS_F_SC_GET)
+XP_RING_OPS(ops_sp_mc, "ring_sp_mc", ring_create_sp_mc,
+	    XP_MEMPOOL_OPS_F_SP_PUT)

@@ -87,6 +87,9 @@ for h in $RING_HANDLERS; do
 	check "handlers lists $h" handler_listed "$h"
 done
 check "handlers marks exactly one default" one_default
+check "handlers shows the single-sided handlers' flags" succeeds \
+	'^  ring_sp_sc +sp-put,sc-get$' '^  ring_mp_sc +sc-get$' \
+	'^  ring_sp_mc +sp-put$' '^\* ring_mp_mc +-$'
 
 run env XENPOOL_DEFAULT_HANDLER=ring_sp_sc "$XENPOOL" handlers
 check "XENPOOL_DEFAULT_HANDLER moves the default marker" \

@@ -291,11 +291,19 @@ static void test_register_valid_edges(void **state)
 	const struct xp_mempool_ops *found;
 
 	(void)state;
-	ops.flags = XP_MEMPOOL_OPS_F_SHARED_MEM;
+	ops.flags = XP_MEMPOOL_OPS_F_MASK;
 	assert_true(xp_mempool_handler_register(&ops) >= 0);
 	found = xp_mempool_handler_lookup("reg_shared");
 	assert_non_null(found);
-	assert_int_equal(found->flags, XP_MEMPOOL_OPS_F_SHARED_MEM);
+	assert_int_equal(found->flags, XP_MEMPOOL_OPS_F_MASK);
+	/* The built-in ring handlers say which side they serialise. */
+	assert_int_equal(xp_mempool_handler_lookup("ring_mp_mc")->flags, 0);
+	assert_int_equal(xp_mempool_handler_lookup("ring_sp_sc")->flags,
+			 XP_MEMPOOL_OPS_F_SP_PUT | XP_MEMPOOL_OPS_F_SC_GET);
+	assert_int_equal(xp_mempool_handler_lookup("ring_mp_sc")->flags,
+			 XP_MEMPOOL_OPS_F_SC_GET);
+	assert_int_equal(xp_mempool_handler_lookup("ring_sp_mc")->flags,
+			 XP_MEMPOOL_OPS_F_SP_PUT);
 
 	/* The longest name: NUL in the last byte. */
 	memset(longest, 'L', sizeof(longest) - 1);
@@ -330,7 +338,7 @@ static void test_register_einval(void **state)
 	assert_register_fails(&ops, -EINVAL);
 
 	ops = user_ops_named("reg_bad");
-	ops.flags = 0x2u;
+	ops.flags = 0x8u; /* the first bit that names nothing */
 	assert_register_fails(&ops, -EINVAL);
 	ops.flags = XP_MEMPOOL_OPS_F_SHARED_MEM | 0x80000000u;
 	assert_register_fails(&ops, -EINVAL);

@@ -237,20 +237,32 @@ static int getopt_error(const char *cmd, int c, char **argv)
 
 /* ---- handlers -------------------------------------------------------- */
 
-/* Flag names, or "-"; unknown bits in hex so nothing is hidden. */
+/* Flag names, comma-separated, or "-"; unknown bits in hex so nothing
+ * is hidden. */
 static const char *flags_str(char *buf, size_t len, unsigned int flags)
 {
-	unsigned int unknown = flags & ~XP_MEMPOOL_OPS_F_SHARED_MEM;
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = {
+		{XP_MEMPOOL_OPS_F_SHARED_MEM, "shared-mem"},
+		{XP_MEMPOOL_OPS_F_SP_PUT, "sp-put"},
+		{XP_MEMPOOL_OPS_F_SC_GET, "sc-get"},
+	};
+	unsigned int i, unknown = flags & ~XP_MEMPOOL_OPS_F_MASK;
+	size_t used = 0;
 
-	if (flags == 0)
-		snprintf(buf, len, "-");
-	else if (unknown == 0)
-		snprintf(buf, len, "shared-mem");
-	else
-		snprintf(buf, len, "%s0x%x",
-			 flags & XP_MEMPOOL_OPS_F_SHARED_MEM ? "shared-mem,"
-							     : "",
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].bit)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+						 used ? "," : "",
+						 names[i].name);
+	if (unknown != 0)
+		snprintf(buf + used, len - used, "%s0x%x", used ? "," : "",
 			 unknown);
+	else if (used == 0)
+		snprintf(buf, len, "-");
 	return buf;
 }
 
@@ -416,31 +428,20 @@ static int demo_parse_opt(int c, struct demo_opts *o, char **argv)
 	}
 }
 
-/* Does the '_'-separated word @p word appear in handler name @p name? */
-static int name_has_word(const char *name, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p;
-
-	for (p = name; (p = strstr(p, word)) != NULL; p += len)
-		if ((p == name || p[-1] == '_') &&
-		    (p[len] == '\0' || p[len] == '_'))
-			return 1;
-	return 0;
-}
-
 /*
- * The concurrency contract of a handler is in its name: "sp" (one putter at
- * a time) or "sc" (one getter at a time), as in ring_sp_sc.  Every worker
- * gets and puts, so such a handler takes a single worker.
+ * A handler flagged single-producer or single-consumer takes one putting
+ * (getting) thread at a time; every worker gets and puts, so such a
+ * handler takes a single worker.  An unknown name is left to the creation
+ * to report.
  */
 static int demo_check_threads(const struct demo_opts *o)
 {
 	const char *name = o->handler ? o->handler :
 					xp_mempool_get_def_handler();
+	const struct xp_mempool_ops *ops = xp_mempool_handler_lookup(name);
 
-	if (o->threads > 1 &&
-	    (name_has_word(name, "sp") || name_has_word(name, "sc")))
+	if (o->threads > 1 && ops != NULL &&
+	    (ops->flags & (XP_MEMPOOL_OPS_F_SP_PUT | XP_MEMPOOL_OPS_F_SC_GET)))
 		return usage_error("demo",
 				   "handler '%s' allows one putting or getting "
 				   "thread at a time: use --threads 1",

@@ -61,6 +61,21 @@ struct xp_ring;
  */
 #define XP_MEMPOOL_OPS_F_SHARED_MEM 0x1u
 
+/**
+ * ops flag: put_bulk takes one thread at a time, whatever the pool's flags
+ * (a single-producer store, as ring_sp_sc and ring_sp_mc): a program with
+ * several putting threads must not use it.
+ */
+#define XP_MEMPOOL_OPS_F_SP_PUT 0x2u
+
+/** ops flag: get_bulk takes one thread at a time (ring_sp_sc, ring_mp_sc). */
+#define XP_MEMPOOL_OPS_F_SC_GET 0x4u
+
+/** Every ops flag. */
+#define XP_MEMPOOL_OPS_F_MASK                                                 \
+	(XP_MEMPOOL_OPS_F_SHARED_MEM | XP_MEMPOOL_OPS_F_SP_PUT |              \
+	 XP_MEMPOOL_OPS_F_SC_GET)
+
 /** A handler. */
 struct xp_mempool_ops {
 	/** Unique name, NUL-terminated within XP_MEMPOOL_NAMESIZE. */
