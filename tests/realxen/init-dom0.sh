@@ -83,6 +83,10 @@ check noxen-cli sh -c 'xenpool demo --handler xen_dom0 -n 100 -s 1 \
 load_xen
 echo "RX: $(cat /proc/xen/capabilities), gntalloc limit" \
 	"$(cat /sys/module/xen_gntalloc/parameters/limit)"
+# Through every check below: no page of dom0's is written behind its
+# owner's back (rx_dom0 canary), checked at the end.
+rx_dom0 canary >/tmp/out.canary 2>&1 &
+canary=$!
 check dom0 rx_dom0 dom0
 
 check timing rx_dom0 timing
@@ -154,6 +158,10 @@ if [ "$JUMBO" = 1 ]; then
 	echo "$limit" >/sys/module/xen_gntalloc/parameters/limit
 fi
 
+kill "$canary"
+wait "$canary"
+canary_rc=$?
+check canary sh -c "cat /tmp/out.canary; exit $canary_rc"
 if [ "$failed" -gt 0 ]; then
 	echo "RX: kernel messages (tail):"
 	dmesg | tail -n 40 | sed 's/^/  | /'

@@ -15,12 +15,14 @@
  *    the entries in use before and after each case (nothing may stay);
  *  - logging: the process's stderr, captured around each case, stays empty.
  *
- * Usage: rx_dom0 dom0 | noxen | cross DOMU | timing | jumbo MAX |
+ * Usage: rx_dom0 dom0 | noxen | cross DOMU | canary | timing | jumbo MAX |
  *                grant N FILE
  *   dom0    the checks, with Xen's devices present;
  *   noxen   the fallback, run before the Xen modules are loaded;
  *   cross   the dom0 side of the cross-domain checks, with rx_domu
  *           running in domain DOMU (see rx_domu.c);
+ *   canary  hold fresh patterned memory and check it until SIGTERM
+ *           (nothing writes dom0's memory behind its owners' backs);
  *   timing  time to create and free pools, per page: "RX-DATA timing"
  *           lines (also runs under the shim, for comparison);
  *   jumbo   for pools of 9000-byte objects of 8..MAX objects, 10 creations
@@ -1526,6 +1528,80 @@ static int run_timing(void)
 
 static volatile sig_atomic_t rx_done;
 
+static void rx_on_term(int sig);
+
+/*
+ * Canary: dom0's memory is not written behind its owners' backs.  Every
+ * second this process maps a fresh block (the page allocator hands out the
+ * pages freed last: those of the pools and mappings the checks just
+ * released), fills it with a pattern of its addresses, and checks every
+ * block it holds; the oldest goes once 16 are held.  A page written after
+ * it was freed (a grant mapping that outlived its page, say) shows up
+ * here.  Runs until SIGTERM; exit status 1 if any byte changed.
+ */
+#define RX_CANARY_BLOCK (1024u * 1024u)
+#define RX_CANARY_BLOCKS 16u
+
+static uint64_t rx_canary_word(uintptr_t a)
+{
+	uint64_t x = a * 0x9e3779b97f4a7c15ull;
+
+	return x ^ (x >> 29);
+}
+
+static unsigned long rx_canary_check(uint64_t *b)
+{
+	unsigned long bad = 0;
+	size_t i, n = RX_CANARY_BLOCK / sizeof(*b);
+
+	for (i = 0; i < n; i++)
+		if (b[i] != rx_canary_word((uintptr_t)&b[i])) {
+			if (bad++ < 4)
+				printf("RX-DATA canary: %p holds %#llx, not "
+				       "%#llx\n",
+				       (void *)&b[i], (unsigned long long)b[i],
+				       (unsigned long long)rx_canary_word(
+					       (uintptr_t)&b[i]));
+			b[i] = rx_canary_word((uintptr_t)&b[i]);
+		}
+	return bad;
+}
+
+static int run_canary(void)
+{
+	uint64_t *held[RX_CANARY_BLOCKS] = {NULL};
+	unsigned long blocks = 0, bad = 0;
+	unsigned int i;
+
+	signal(SIGTERM, rx_on_term);
+	while (!rx_done) {
+		unsigned int slot = (unsigned int)(blocks % RX_CANARY_BLOCKS);
+		uint64_t *b;
+		size_t k;
+
+		if (held[slot] != NULL)
+			munmap(held[slot], RX_CANARY_BLOCK);
+		b = mmap(NULL, RX_CANARY_BLOCK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		held[slot] = b == MAP_FAILED ? NULL : b;
+		for (k = 0; held[slot] && k < RX_CANARY_BLOCK / sizeof(*b);
+		     k++)
+			b[k] = rx_canary_word((uintptr_t)&b[k]);
+		blocks++;
+		for (i = 0; i < RX_CANARY_BLOCKS; i++)
+			if (held[i] != NULL)
+				bad += rx_canary_check(held[i]);
+		sleep(1);
+	}
+	for (i = 0; i < RX_CANARY_BLOCKS; i++)
+		if (held[i] != NULL)
+			bad += rx_canary_check(held[i]);
+	printf("RX-DATA canary: %lu blocks of 1 MiB taken, %lu words "
+	       "changed\n",
+	       blocks, bad);
+	return bad != 0;
+}
+
 static void rx_on_term(int sig)
 {
 	(void)sig;
@@ -1568,6 +1644,8 @@ int main(int argc, char **argv)
 		return run_noxen();
 	if (argc == 2 && strcmp(argv[1], "timing") == 0)
 		return run_timing();
+	if (argc == 2 && strcmp(argv[1], "canary") == 0)
+		return run_canary();
 	if (argc == 3 && strcmp(argv[1], "cross") == 0)
 		return run_cross((uint32_t)strtoul(argv[2], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "jumbo") == 0)
@@ -1576,8 +1654,8 @@ int main(int argc, char **argv)
 		return run_grant((unsigned int)strtoul(argv[2], NULL, 10),
 				 argv[3]);
 	fprintf(stderr,
-		"usage: %s dom0 | noxen | cross DOMU | timing | jumbo MAX | "
-		"grant N FILE\n",
+		"usage: %s dom0 | noxen | cross DOMU | canary | timing | "
+		"jumbo MAX | grant N FILE\n",
 		argv[0]);
 	return 2;
 }
