@@ -165,7 +165,7 @@ int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size)
 		return -ENOMEM;
 	c->len = 0;
 	c->size = size;
-	c->flushthresh = size + size / 2;
+	c->flushthresh = xp__cache_flushthresh(size);
 	c->capacity = 2 * size;
 	*out = c;
 	return 0;

@@ -1,6 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Private to the library: the pool core's own state and the contracts
- * between src/ files.  Never installed. */
+/*
+ * Private to the library: the pool core's own state and the contracts
+ * between src/ files.  Never installed.
+ *
+ * The files of src/, one concern each:
+ *   registry.c      the handler table, the process default (reg_lock)
+ *   driver.c        loading handler drivers (shared objects)
+ *   dispatch.[ch]   every call from the core into a handler
+ *   pool.c          pool lifetime: create, fallback, free; the pool list,
+ *                   lookup and walk (xp__pools_lock)
+ *   populate.c      layout, populate, the chunk index, virt2phy, the rest
+ *                   of the handler-side API (ring store, page table)
+ *   cache.c         per-thread and user caches, the out-of-line get/put
+ *   introspect.c    counts, iteration, audit, dump
+ *   debug.c         debug mode's per-object checks
+ *   ring.c          xp_ring (its fast path is inline in ring.h)
+ *   handler_ring.c  the ring handlers
+ *   mbuf.c          packet buffers
+ *   log.c           the log
+ * Which lock guards what, what runs under it and what a handler callback
+ * may call there: doc/handlers.md, "Locks".
+ */
 #ifndef XENPOOL_SRC_CORE_H
 #define XENPOOL_SRC_CORE_H
 
@@ -32,12 +52,23 @@ static inline void *xp__alloc_lines(size_t bytes)
 			     xp__align_up(bytes, XP_CACHE_LINE_SIZE));
 }
 
+/* A cache's flush threshold: a put never leaves more than this many
+ * objects in a cache of @p size (struct xp_mempool_cache, flushthresh). */
+static inline uint32_t xp__cache_flushthresh(unsigned int size)
+{
+	return size + size / 2;
+}
+
 /* The checks of xp_mempool_create_ex() on its arguments: 0 or an errno
  * (EINVAL, ENAMETOOLONG).  For layers that must check before they take
  * anything (the packet buffer pool's rooms). */
 int xp__mempool_check_args(const char *name, unsigned int n, size_t elt_size,
 			   unsigned int cache_size, size_t priv_size,
 			   unsigned int flags);
+
+/* Stride, alignment and guard of @p mp for handler @p ops (populate.c):
+ * 0, or -EINVAL when n objects would not be addressable. */
+int xp__pool_layout(struct xp_mempool *mp, const struct xp_mempool_ops *ops);
 
 /* Guard word written after each object of a debug pool. */
 #define XP_DEBUG_GUARD 0x5a5e6ee9c0ffee11ull
@@ -74,6 +105,8 @@ struct xp__mempool_core {
 	char *fallback_why;           /* set by xp_mempool_handler_fallback */
 	xp_mempool_free_cb_t *free_cb; /* xp_mempool_set_free_cb */
 	struct xp_ring *ring;         /* xp_mempool_handler_set_ring */
+	struct xp_ring *store;        /* xp_mempool_handler_ring_store: ring,
+				       * owned by the core */
 	void *free_cb_arg;
 	struct xp__chunk *chunks;     /* in populate order */
 	unsigned int *by_va;          /* indices into chunks, sorted by va */
@@ -95,11 +128,11 @@ struct xp__mempool_core {
 	void *priv;
 };
 
-/* Pool list (mempool.c); cache.c walks it when a thread exits. */
+/* Pool list (pool.c); cache.c walks it when a thread exits. */
 extern pthread_mutex_t xp__pools_lock;
 extern struct xp_mempool *xp__pools;
 
-/* Registry (handler.c). */
+/* Registry (registry.c). */
 int xp__handler_resolve(const char *name, const struct xp_mempool_ops **ops);
 extern const int xp__ring_handlers_linked; /* handler_ring.c */
 
@@ -119,7 +152,9 @@ void xp__caches_free_all(struct xp_mempool *mp);
 unsigned int xp__caches_count(const struct xp_mempool *mp, int *overfull);
 int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size);
 
-/* Chunks and objects (mempool.c). */
+/* Chunks and objects (populate.c). */
+/* Free the ring store, if any, and forget the declared ring. */
+void xp__ring_store_release(struct xp_mempool *mp);
 const struct xp__chunk *xp__chunk_find(const struct xp_mempool *mp,
 				       uintptr_t addr);
 /* Index of the object starting exactly at @addr, or -1. */

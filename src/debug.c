@@ -31,7 +31,7 @@ void xp__debug_fini(struct xp_mempool *mp)
 	mp->core->dbg_free = NULL;
 }
 
-/* Pools over shared memory have no guard (see pool_layout()). */
+/* Pools over shared memory have no guard (see xp__pool_layout()). */
 static void guard_write(const struct xp_mempool *mp, void *obj)
 {
 	uint64_t g = XP_DEBUG_GUARD;

@@ -13,15 +13,18 @@ xenpoolinclude_HEADERS = \
 
 src_libxenpool_la_SOURCES = \
 	src/core.h \
+	src/number.h \
 	src/log.c \
 	src/ring.c \
-	src/handler.c \
+	src/registry.c \
 	src/driver.c \
 	src/dispatch.h \
 	src/dispatch.c \
 	src/handler_ring.c \
-	src/mempool.c \
+	src/pool.c \
+	src/populate.c \
 	src/cache.c \
+	src/introspect.c \
 	src/debug.c \
 	src/mbuf.c
 src_libxenpool_la_CFLAGS = $(AM_CFLAGS) $(XP_VISIBILITY)

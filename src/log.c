@@ -10,6 +10,7 @@
 #include <xenpool/log.h>
 
 #include "core.h"
+#include "number.h"
 
 #define XP_LOG_UNSET (-2)
 
@@ -30,9 +31,7 @@ static const struct {
 
 int xp_log_level_parse(const char *name)
 {
-	const char *digits = name;
-	char *end;
-	long v;
+	uint64_t v;
 	size_t i;
 
 	if (name == NULL)
@@ -40,16 +39,12 @@ int xp_log_level_parse(const char *name)
 	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
 		if (strcasecmp(name, level_names[i].name) == 0)
 			return level_names[i].level;
-	/* strtol alone would also take leading blanks and a '+'. */
-	if (*name == '-')
-		digits++;
-	if (*digits < '0' || *digits > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(name, &end, 10);
-	if (errno != 0 || *end != '\0' || v < XP_LOG_NONE || v > XP_LOG_DEBUG)
-		return -EINVAL;
-	return (int)v;
+	/* XP_LOG_NONE is the one negative level. */
+	if (name[0] == '-')
+		return xp__parse_u64(name + 1, 0, 1, &v) == 0 ? -(int)v
+							       : -EINVAL;
+	return xp__parse_u64(name, 0, XP_LOG_DEBUG, &v) == 0 ? (int)v
+							      : -EINVAL;
 }
 
 int xp_log_set_level(int level)

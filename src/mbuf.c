@@ -146,7 +146,7 @@ struct xp_mempool *xp_pktmbuf_pool_create_ex(const char *name, unsigned int n,
 		goto err_out;
 	if (split) {
 		/* Headers in private memory, on the built-in ring. */
-		handler = "ring_mp_mc";
+		handler = XP_MEMPOOL_BUILTIN_HANDLER;
 		handler_args = NULL;
 	}
 	mp = xp_mempool_create_ex(name, n, elt, cache_size, sizeof(*priv),

@@ -213,6 +213,7 @@ static void short_destroy(struct xp_mempool *mp)
  */
 static struct {
 	int null_mp, null_va, len0, wrap, small, exact3, short2, dflt, full;
+	size_t objs3, objs_short2;
 	int null_default;
 	unsigned int missing[4];
 	size_t cs[4];
@@ -249,7 +250,10 @@ static int perr_create(struct xp_mempool *mp, const char *args)
 	perr.small = xp_mempool_populate(mp, buf, XP_BAD_PHYS,
 					 mp->elt_size - 1);
 	perr.missing[1] = xp_mempool_populate_missing(mp);
+	perr.objs3 = xp_mempool_chunk_objs(mp, buf, perr.cs[3]);
 	perr.exact3 = xp_mempool_populate(mp, buf, XP_BAD_PHYS, perr.cs[3]);
+	perr.objs_short2 = xp_mempool_chunk_objs(mp, buf + 4096,
+						 perr.cs[2] - 1);
 	perr.missing[2] = xp_mempool_populate_missing(mp);
 	perr.short2 = xp_mempool_populate(mp, buf + 4096, XP_BAD_PHYS,
 					  perr.cs[2] - 1);
@@ -424,6 +428,43 @@ static int rc_put_bulk(struct xp_mempool *mp, void *const *objs,
 	return rc_ring_ops->put_bulk(mp, objs, n);
 }
 
+/*
+ * "t_store": keeps its objects in the core's ring store.  Its create tries
+ * each bad call first and records the results; args "fail" make it return
+ * -EIO after populating, "fallback" ask for a fallback after taking the
+ * store (the core must free the ring in both cases), "sc" ask for a
+ * single-consumer ring.
+ */
+static struct {
+	int null_mp, bad_flags, ok, twice, set_ring, dflt;
+	struct xp_ring *other;
+} store;
+
+static int store_create(struct xp_mempool *mp, const char *args)
+{
+	int sc = args != NULL && strstr(args, "sc") != NULL;
+
+	store.null_mp = xp_mempool_handler_ring_store(NULL, 0);
+	store.bad_flags = xp_mempool_handler_ring_store(mp, 0x100);
+	store.ok = xp_mempool_handler_ring_store(mp, sc ? XP_RING_F_SC_DEQ
+							: 0);
+	if (store.ok != 0)
+		return store.ok;
+	store.twice = xp_mempool_handler_ring_store(mp, 0);
+	store.set_ring = xp_mempool_handler_set_ring(mp, store.other);
+	if (args != NULL && strstr(args, "fallback") != NULL)
+		return xp_mempool_handler_fallback(mp, "test");
+	store.dflt = xp_mempool_populate_default(mp);
+	if (store.dflt < 0)
+		return store.dflt;
+	return args != NULL && strstr(args, "fail") != NULL ? -EIO : 0;
+}
+
+static void store_destroy(struct xp_mempool *mp)
+{
+	(void)mp;
+}
+
 static int group_setup(void **state)
 {
 	struct xp_mempool_ops ops;
@@ -457,6 +498,13 @@ static int group_setup(void **state)
 	tu_register(&ops);
 	ops = tu_count_ops("t_pos");
 	ops.create = pos_create;
+	tu_register(&ops);
+	ops = tu_count_ops("t_store");
+	ops.create = store_create;
+	ops.destroy = store_destroy;
+	ops.get_bulk = xp_mempool_ring_store_get;
+	ops.put_bulk = xp_mempool_ring_store_put;
+	ops.get_count = xp_mempool_ring_store_count;
 	tu_register(&ops);
 	return 0;
 }
@@ -680,7 +728,8 @@ static void test_populate_put_fails(void **state)
 	check_halfput("pos err", EPROTO, 0);
 }
 
-/* test_create_enomem provokes a failed allocation. */
+/* test_create_enomem and test_ring_store_enomem provoke failed
+ * allocations. */
 TU_SANITIZERS_MAY_RETURN_NULL()
 
 /*
@@ -1146,8 +1195,10 @@ static void test_populate_errors(void **state)
 	/* 128-byte objects: no padding, so chunk_size is exact. */
 	for (k = 1; k < 4; k++)
 		assert_int_equal(perr.cs[k], k * 128);
+	assert_int_equal(perr.objs3, 3);
 	assert_int_equal(perr.exact3, 3);
 	assert_int_equal(perr.missing[2], 37);
+	assert_int_equal(perr.objs_short2, 1);
 	assert_int_equal(perr.short2, 1);
 	assert_int_equal(perr.missing[3], 36);
 	assert_int_equal(perr.dflt, 36);
@@ -1195,6 +1246,157 @@ static void test_chunk_size(void **state)
 	}
 	assert_int_equal(xp_mempool_populate_missing(mp), 0);
 	xp_mempool_free(mp);
+}
+
+/*
+ * chunk_objs is populate's rule: k objects in chunk_size(k) bytes from an
+ * aligned start, k - 1 in a byte less, the same from any misaligned start
+ * given the bytes up to the next aligned address; NULL counts from a page.
+ */
+static void test_chunk_objs(void **state)
+{
+	static const struct {
+		size_t elt;
+		unsigned int flags;
+	} cases[] = {
+		{ 1, 0 }, { 64, 0 }, { 100, 0 }, { 1000, 0 }, { 4000, 0 },
+		{ 100, XP_MEMPOOL_F_NO_CACHE_ALIGN }, { 100, XP_MEMPOOL_F_DEBUG },
+		{ 13, XP_MEMPOOL_F_NO_CACHE_ALIGN | XP_MEMPOOL_F_DEBUG },
+	};
+	unsigned int i, k, off;
+
+	(void)state;
+	assert_int_equal(xp_mempool_chunk_objs(NULL, NULL, 4096), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xp_mempool *mp;
+		size_t align;
+
+		mp = xp_mempool_create("cobjs", 16, cases[i].elt, 0, 0, NULL,
+				       NULL, cases[i].flags);
+		assert_non_null(mp);
+		align = (cases[i].flags & XP_MEMPOOL_F_NO_CACHE_ALIGN)
+				? sizeof(void *)
+				: XP_CACHE_LINE_SIZE;
+		assert_int_equal(xp_mempool_chunk_objs(mp, NULL, 0), 0);
+		assert_int_equal(xp_mempool_chunk_objs(
+					 mp, (void *)(UINTPTR_MAX - 63), 4096),
+				 0);
+		for (k = 1; k < 40; k++) {
+			size_t cs = xp_mempool_chunk_size(mp, k);
+
+			for (off = 0; off < align; off += align > 8 ? 7 : 1) {
+				uintptr_t va = 4096 * 3 + off;
+				size_t skip = off == 0 ? 0 : align - off;
+
+				assert_int_equal(xp_mempool_chunk_objs(
+							 mp, (void *)va,
+							 cs + skip),
+						 k);
+				assert_int_equal(xp_mempool_chunk_objs(
+							 mp, (void *)va,
+							 cs + skip - 1),
+						 k - 1);
+			}
+			assert_int_equal(xp_mempool_chunk_objs(mp, NULL, cs), k);
+			assert_int_equal(
+				xp_mempool_chunk_objs(mp, NULL, cs - 1), k - 1);
+		}
+		/* Not limited by the objects missing (none here). */
+		assert_int_equal(xp_mempool_populate_missing(mp), 0);
+		xp_mempool_free(mp);
+	}
+}
+
+/* ---- the core's ring store -------------------------------------------- */
+
+static void test_ring_store(void **state)
+{
+	struct xp_ring dummy;
+	struct xp_mempool *mp;
+	void *objs[64];
+
+	(void)state;
+	store.other = &dummy;
+	mp = tu_mk_pool("store", 100, 64, 0, 0, "t_store");
+	assert_int_equal(store.null_mp, -EINVAL);
+	assert_int_equal(store.bad_flags, -EINVAL);
+	assert_int_equal(store.ok, 0);
+	assert_int_equal(store.twice, -EBUSY);
+	assert_int_equal(store.set_ring, -EBUSY);
+	assert_int_equal(store.dflt, 100);
+	/* Outside create. */
+	assert_int_equal(xp_mempool_handler_ring_store(mp, 0), -EBUSY);
+	/* The store serves the handler's calls and the inline paths. */
+	assert_int_equal(xp_mempool_ring_store_count(mp), 100);
+	assert_ptr_equal(mp->direct_get, mp->direct_put);
+	assert_int_equal(xp_ring_get_capacity(mp->direct_get), 100);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 64), 0);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 36);
+	assert_int_equal(xp_mempool_ring_store_get(mp, objs + 60, 37),
+			 -ENOBUFS);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 36);
+	xp_mempool_put_bulk(mp, objs, 64);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+
+	/* Single-consumer by the handler's ring flags: the get side is the
+	 * handler's, the put side the inline ring's. */
+	mp = xp_mempool_create_ex("store_sc", 100, 64, 0, 0, NULL, NULL, 0,
+				  "t_store", "sc");
+	assert_non_null(mp);
+	assert_int_equal(xp_ring_get_capacity(mp->direct_get), 0);
+	assert_int_equal(xp_ring_get_capacity(mp->direct_put), 100);
+	assert_int_equal(xp_mempool_get_bulk(mp, objs, 10), 0);
+	xp_mempool_put_bulk(mp, objs, 10);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+	/* By the pool's flags. */
+	mp = xp_mempool_create_ex("store_sp", 100, 64, 0, 0, NULL, NULL,
+				  XP_MEMPOOL_F_SP_PUT, "t_store", NULL);
+	assert_non_null(mp);
+	assert_int_equal(xp_ring_get_capacity(mp->direct_get), 100);
+	assert_int_equal(xp_ring_get_capacity(mp->direct_put), 0);
+	xp_mempool_free(mp);
+
+	/* A failed create: the core frees the ring (the sanitizers and
+	 * valgrind see a leak otherwise). */
+	errno = 0;
+	assert_null(xp_mempool_create_ex("store_fail", 100, 64, 0, 0, NULL,
+					 NULL, 0, "t_store", "fail"));
+	assert_int_equal(errno, EIO);
+	/* A fallback after taking the store: the default handler's own
+	 * store can be made, so the first one is gone. */
+	mp = xp_mempool_create_ex("store_fb", 100, 64, 0, 0, NULL, NULL, 0,
+				  "t_store", "fallback");
+	assert_non_null(mp);
+	assert_string_equal(xp_mempool_handler_name(mp), "ring_mp_mc");
+	assert_int_equal(xp_mempool_ring_store_count(mp), 100);
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
+}
+
+/* In a child: a ring too big for the address-space limit is -ENOMEM. */
+static int child_store_enomem(void)
+{
+	struct xp_mempool *mp;
+
+	if (tu_limit_address_space(64ul << 20) != 0)
+		return 2;
+	store.ok = 0;
+	errno = 0;
+	mp = xp_mempool_create_ex("store_big", 1u << 24, 8, 0, 0, NULL, NULL,
+				  XP_MEMPOOL_F_NO_CACHE_ALIGN, "t_store", NULL);
+	if (mp != NULL)
+		return 3;
+	if (store.ok != -ENOMEM || errno != ENOMEM)
+		return 4;
+	return 0;
+}
+
+static void test_ring_store_enomem(void **state)
+{
+	(void)state;
+	tu_run_in_child(child_store_enomem);
 }
 
 /* ---- virt2phy --------------------------------------------------------- */
@@ -1641,7 +1843,22 @@ static int is_null_ring(const struct xp_ring *r)
 static void check_rings(const struct xp_mempool *mp, int dget, int dput,
 			int hget, int hput)
 {
-	const struct xp_ring *want[2] = { NULL, mp->pool_data };
+	const struct xp_ring *rings[4] = { mp->direct_get, mp->direct_put,
+					   mp->handler_get, mp->handler_put };
+	const struct xp_ring *want[2] = { NULL, NULL };
+	unsigned int i;
+
+	/* The handler's ring is the core's ring store (ring handlers): the
+	 * one ring that is not null, of the pool's capacity, holding what
+	 * the store says it holds. */
+	for (i = 0; i < 4; i++)
+		if (!is_null_ring(rings[i]))
+			want[1] = rings[i];
+	if (want[1] != NULL) {
+		assert_int_equal(xp_ring_get_capacity(want[1]), mp->size);
+		assert_int_equal(xp_ring_count(want[1]),
+				 xp_mempool_ring_store_count(mp));
+	}
 
 	assert_true(dget ? mp->direct_get == want[1] : is_null_ring(mp->direct_get));
 	assert_true(dput ? mp->direct_put == want[1] : is_null_ring(mp->direct_put));
@@ -1697,24 +1914,24 @@ static void test_direct_ring(void **state)
 	mp = tu_mk_pool("direct", 100, 64, 0, 0, "ring_mp_mc");
 	check_rings(mp, 1, 1, 1, 1);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 40), 0);
-	assert_int_equal(xp_ring_count(mp->pool_data), 60);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 60);
 	assert_int_equal(xp_mempool_get_bulk(mp, objs, 61), -ENOENT);
-	assert_int_equal(xp_ring_count(mp->pool_data), 60);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 60);
 	xp_mempool_put_bulk(mp, objs, 40);
-	assert_int_equal(xp_ring_count(mp->pool_data), 100);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 100);
 	assert_int_equal(xp_mempool_generic_get(mp, objs, 7, NULL), 0);
-	assert_int_equal(xp_ring_count(mp->pool_data), 93);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 93);
 	xp_mempool_generic_put(mp, objs, 7, NULL);
-	assert_int_equal(xp_ring_count(mp->pool_data), 100);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 100);
 	tu_check_all_free(mp);
 	xp_mempool_free(mp);
 
 	/* Cached: the NULL-cache calls still reach the ring directly. */
 	mp = tu_mk_pool("direct_cached", 100, 64, 8, 0, "ring_mp_mc");
 	assert_int_equal(xp_mempool_generic_get(mp, objs, 5, NULL), 0);
-	assert_int_equal(xp_ring_count(mp->pool_data), 95);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 95);
 	xp_mempool_generic_put(mp, objs, 5, NULL);
-	assert_int_equal(xp_ring_count(mp->pool_data), 100);
+	assert_int_equal(xp_mempool_ring_store_count(mp), 100);
 	xp_mempool_free(mp);
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1858,6 +2075,9 @@ int main(void)
 		cmocka_unit_test(test_populate_chunks_desc),
 		cmocka_unit_test(test_populate_errors),
 		cmocka_unit_test(test_chunk_size),
+		cmocka_unit_test(test_chunk_objs),
+		cmocka_unit_test(test_ring_store),
+		cmocka_unit_test(test_ring_store_enomem),
 		cmocka_unit_test(test_virt2phy_default),
 		cmocka_unit_test(test_virt2phy_chunks),
 		cmocka_unit_test(test_virt2phy_handler),

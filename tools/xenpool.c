@@ -25,6 +25,8 @@
 
 #include <xenpool/xenpool.h>
 
+#include "../src/number.h"
+
 #define EXIT_USAGE 2
 /* Not an exit status: option parsing says "go on". */
 #define PARSE_GO (-1)
@@ -180,27 +182,16 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/*
- * Parse a decimal number in [min, max].  strtoul alone would accept leading
- * blanks, a sign (negating the value) and trailing garbage, so the first
- * character must be a digit and the whole string must be consumed.
- */
+/* A decimal number in [min, max]: 0, -EINVAL or -ERANGE (src/number.h). */
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
+	int ret = xp__parse_u64(s, min, max, &v);
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0')
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*out = (unsigned int)v;
-	return 0;
+	if (ret == 0)
+		*out = (unsigned int)v;
+	return ret;
 }
 
 static int cmd_number(const char *cmd, const char *opt, const char *s,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "private.h"
+#include "../src/number.h"
 
 #define XPX_MAX_DOMID 0x7FEFu /* DOMID_FIRST_RESERVED - 1 */
 #define XPX_MAX_REFS (1u << 24) /* 64 GiB of pages: far beyond any table */
@@ -36,16 +37,14 @@ static int bad(const char *key, const char *val, const char *why)
 static int parse_uint(const char *key, const char *val, unsigned long min,
 		      unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
+	int ret = xp__parse_u64(val, min, max, &v);
 
-	if (*val < '0' || *val > '9')
+	if (ret == -EINVAL)
 		return bad(key, val, "not a number");
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return bad(key, val, "out of range or not a number");
-	*out = v;
+	if (ret != 0)
+		return bad(key, val, "out of range");
+	*out = (unsigned long)v;
 	return 0;
 }
 

@@ -36,14 +36,6 @@
 
 #define PAGE ((size_t)XP_PAGE_SIZE)
 
-/* Objects a run of @len bytes holds (populate's rule). */
-size_t xpx_objs_in(const struct xp_mempool *mp, size_t len)
-{
-	size_t tail = xp_mempool_chunk_size(mp, 1);
-
-	return len < tail ? 0 : 1 + (len - tail) / mp->obj_stride;
-}
-
 /* Where a page is: segment and index, and its bus address. */
 struct page_at {
 	uint64_t bus;
@@ -87,7 +79,7 @@ int xpx_bus_order_fit(const struct xp_mempool *mp, const struct xpx_pool *p,
 		while (i + len < p->pages &&
 		       v[i + len].bus == v[i + len - 1].bus + PAGE)
 			len++;
-		fit += xpx_objs_in(mp, (size_t)len * PAGE);
+		fit += xp_mempool_chunk_objs(mp, NULL, (size_t)len * PAGE);
 	}
 	free(v);
 	*out = fit;

@@ -103,7 +103,6 @@ struct xpx_pool {
 	int published;       /* publish=FILE written: remove it at teardown */
 	dev_t pub_dev;       /* ... if it is still the file we wrote */
 	ino_t pub_ino;
-	struct xp_ring *ring;
 	/* virt2phy: bus address of each page from base, XP_BAD_PHYS in the
 	 * holes between segments. */
 	uintptr_t base;
@@ -112,10 +111,8 @@ struct xpx_pool {
 	uint32_t *page_ref;  /* grant ref of each page, XPX_NO_REF in holes */
 };
 
-/* layout.c: objects a run of @len bytes holds; objects the pool's pages
- * hold when laid out in bus-address order (0 or -ENOMEM); that layout
- * (0 or -errno). */
-size_t xpx_objs_in(const struct xp_mempool *mp, size_t len);
+/* layout.c: objects the pool's pages hold when laid out in bus-address
+ * order (0 or -ENOMEM); that layout (0 or -errno). */
 int xpx_bus_order_fit(const struct xp_mempool *mp, const struct xpx_pool *p,
 		      size_t *fit);
 int xpx_place_in_bus_order(struct xpx_pool *p);

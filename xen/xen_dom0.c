@@ -7,8 +7,9 @@
  * every page, then hand each run of pages whose bus addresses follow each
  * other to xp_mempool_populate() as one chunk.  In share mode the pages come
  * in batches; more are shared until the runs hold every object, up to a
- * bound.  Everything the handler keeps (ring, refs, frame table) is in
- * private memory: only the objects are granted.
+ * bound.  Everything the handler keeps (refs, frame table; the ring of free
+ * objects is the core's) is in private memory: only the objects are
+ * granted.
  */
 #include "config.h"
 
@@ -98,7 +99,6 @@ static void teardown(struct xpx_pool *p)
 		xpx.gntshr_close(p->xgs);
 	if (p->xgt != NULL)
 		xpx.gnttab_close(p->xgt);
-	xp_ring_free(p->ring);
 	free(p->page_bus);
 	free(p->page_ref);
 	xpx_args_free(&p->args);
@@ -126,7 +126,7 @@ static size_t segment_fit(const struct xp_mempool *mp,
 
 	for (i = 0; i < s->npages; i += len) {
 		len = run_len(s, i);
-		fit += xpx_objs_in(mp, (size_t)len * XP_PAGE_SIZE);
+		fit += xp_mempool_chunk_objs(mp, NULL, (size_t)len * XP_PAGE_SIZE);
 	}
 	return fit;
 }
@@ -636,18 +636,14 @@ static xc_interface *open_ctrl(struct xpx_pool *p)
 
 static int setup(struct xp_mempool *mp, struct xpx_pool *p)
 {
-	unsigned int ring_flags = 0;
 	xc_interface *xch;
 	int ret;
 
-	if (mp->flags & XP_MEMPOOL_F_SP_PUT)
-		ring_flags |= XP_RING_F_SP_ENQ;
-	if (mp->flags & XP_MEMPOOL_F_SC_GET)
-		ring_flags |= XP_RING_F_SC_DEQ;
-	p->ring = xp_ring_create(mp->size, ring_flags);
-	if (p->ring == NULL)
-		return err_or(ENOMEM);
-	(void)xp_mempool_handler_set_ring(mp, p->ring);
+	/* Free objects in the core's ring (its variant from the pool's
+	 * flags), which the core frees. */
+	ret = xp_mempool_handler_ring_store(mp, 0);
+	if (ret != 0)
+		return ret;
 	xch = open_ctrl(p);
 	ret = p->args.map_mode ? map_pages(mp, p, &xch)
 			       : share_pages(mp, p, &xch);
@@ -728,29 +724,6 @@ static void xpx_destroy(struct xp_mempool *mp)
 	mp->pool_data = NULL;
 }
 
-static int xpx_get(struct xp_mempool *mp, void **objs, unsigned int n)
-{
-	struct xpx_pool *p = mp->pool_data;
-
-	return xp_ring_dequeue_bulk(p->ring, objs, n, NULL) == n ? 0
-								  : -ENOBUFS;
-}
-
-static int xpx_put(struct xp_mempool *mp, void *const *objs, unsigned int n)
-{
-	struct xpx_pool *p = mp->pool_data;
-
-	return xp_ring_enqueue_bulk(p->ring, objs, n, NULL) == n ? 0
-								  : -ENOBUFS;
-}
-
-static unsigned int xpx_count(const struct xp_mempool *mp)
-{
-	const struct xpx_pool *p = mp->pool_data;
-
-	return xp_ring_count(p->ring);
-}
-
 /*
  * Map mode with writable=0 maps the guest's pages PROT_READ: a write
  * faults.  In share mode writable=0 makes the grants read-only for the
@@ -778,9 +751,9 @@ static const struct xp_mempool_ops xpx_ops = {
 	.name = XP_XEN_HANDLER,
 	.create = xpx_create,
 	.destroy = xpx_destroy,
-	.get_bulk = xpx_get,
-	.put_bulk = xpx_put,
-	.get_count = xpx_count,
+	.get_bulk = xp_mempool_ring_store_get,
+	.put_bulk = xp_mempool_ring_store_put,
+	.get_count = xp_mempool_ring_store_count,
 	.virt2phy = xpx_virt2phy,
 	.flags = XP_MEMPOOL_OPS_F_SHARED_MEM,
 	.access = xpx_access,

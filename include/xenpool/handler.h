@@ -52,6 +52,14 @@ struct xp_ring;
 /** Size of a handler or pool name, including the terminating NUL. */
 #define XP_MEMPOOL_NAMESIZE 32
 
+/**
+ * The built-in default handler: the process default unless
+ * XENPOOL_DEFAULT_HANDLER or xp_mempool_def_handler() says otherwise, the
+ * handler of a fallback when the default is the handler falling back, and
+ * the handler of packet buffer headers kept out of shared memory.
+ */
+#define XP_MEMPOOL_BUILTIN_HANDLER "ring_mp_mc"
+
 /** Number of handlers the registry holds. */
 #define XP_MEMPOOL_MAX_HANDLERS 64
 
@@ -130,10 +138,56 @@ XP_EXPORT int xp_mempool_handler_fallback(struct xp_mempool *mp,
  * get of a cached XP_MEMPOOL_F_SP_PUT pool (objects of exited threads may
  * wait beside the ring, doc/mempool.md).  The dispatch costs one load.
  *
- * @return 0, -EINVAL (@p mp or @p r NULL) or -EBUSY (not in create).
+ * @return 0, -EINVAL (@p mp or @p r NULL) or -EBUSY (not in create, or
+ *         the pool's ring is the core's store,
+ *         xp_mempool_handler_ring_store()).
  */
 XP_EXPORT int xp_mempool_handler_set_ring(struct xp_mempool *mp,
 					  struct xp_ring *r);
+
+/**
+ * From a handler's create: keep the pool's free objects in a ring that the
+ * core creates, declares (as xp_mempool_handler_set_ring()) and frees (after
+ * destroy, after a failed create, and when the handler asks for a
+ * fallback).  The ring holds exactly mp->size objects; it is
+ * single-producer if the pool has XP_MEMPOOL_F_SP_PUT or @p ring_flags has
+ * XP_RING_F_SP_ENQ, single-consumer likewise with XP_MEMPOOL_F_SC_GET or
+ * XP_RING_F_SC_DEQ.  The handler then names xp_mempool_ring_store_get,
+ * xp_mempool_ring_store_put and xp_mempool_ring_store_count as its
+ * get_bulk, put_bulk and get_count, and keeps mp->pool_data for itself.
+ * This is the ring handlers' store, and xen_dom0's.
+ *
+ * @return 0, -EINVAL (@p mp NULL, @p ring_flags other than
+ *         XP_RING_F_SP_ENQ and XP_RING_F_SC_DEQ), -EBUSY (not in create,
+ *         or a ring already declared) or -ENOMEM.
+ */
+XP_EXPORT int xp_mempool_handler_ring_store(struct xp_mempool *mp,
+					    unsigned int ring_flags);
+
+/**
+ * get_bulk of a handler that keeps its objects in the core's ring
+ * (xp_mempool_handler_ring_store()): all @p n objects or none.
+ *
+ * @return 0 or -ENOBUFS (fewer than @p n objects in the ring).
+ */
+XP_EXPORT int xp_mempool_ring_store_get(struct xp_mempool *mp, void **objs,
+					unsigned int n);
+
+/**
+ * put_bulk of a handler that keeps its objects in the core's ring.
+ *
+ * @return 0, or -ENOBUFS (the ring full: more objects put than the pool
+ *         has, which the core never does).
+ */
+XP_EXPORT int xp_mempool_ring_store_put(struct xp_mempool *mp,
+					void *const *objs, unsigned int n);
+
+/**
+ * get_count of a handler that keeps its objects in the core's ring.
+ *
+ * @return the objects in the ring.
+ */
+XP_EXPORT unsigned int xp_mempool_ring_store_count(const struct xp_mempool *mp);
 
 /**
  * From a handler's create: publish the handler's per-page bus address table
@@ -249,7 +303,7 @@ XP_EXPORT int xp_mempool_handler_walk(int (*cb)(const struct xp_mempool_ops *,
 /**
  * Set the process default handler, used by xp_mempool_create() and by
  * xp_mempool_create_ex() with a NULL handler name.  The initial default is
- * "ring_mp_mc", or the value of the environment variable
+ * XP_MEMPOOL_BUILTIN_HANDLER ("ring_mp_mc"), or the value of the environment variable
  * XENPOOL_DEFAULT_HANDLER when it is set and not empty (read once, at the
  * first use of the default).
  *

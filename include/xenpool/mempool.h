@@ -285,6 +285,20 @@ XP_EXPORT size_t xp_mempool_chunk_size(const struct xp_mempool *mp,
 				       unsigned int n);
 
 /**
+ * Objects xp_mempool_populate() places in a chunk of @p len bytes at @p va,
+ * by its rule (the first object at the first address aligned for the pool,
+ * then one every mp->obj_stride bytes, none crossing va + len), before the
+ * limit of the objects still missing.  A handler plans with it: how many
+ * objects its runs of memory hold before it populates them.  @p va NULL
+ * counts from a page-aligned start (pools align to at most a page).
+ *
+ * @return the count (0 when @p mp is NULL, @p len 0, or [va, va + len)
+ *         wraps).
+ */
+XP_EXPORT size_t xp_mempool_chunk_objs(const struct xp_mempool *mp,
+				       const void *va, size_t len);
+
+/**
  * Objects still to be placed by populate before the pool is full.
  *
  * @return the count (0 when @p mp is NULL).

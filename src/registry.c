@@ -21,13 +21,12 @@ static unsigned int ctor_errors;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Default handler: an index once set or resolved; before that, the name from
- * XENPOOL_DEFAULT_HANDLER or "ring_mp_mc", resolved when first needed so
- * that handlers registered by constructors of other objects count. */
+ * XENPOOL_DEFAULT_HANDLER or XP_MEMPOOL_BUILTIN_HANDLER, resolved when first
+ * needed so that handlers registered by constructors of other objects
+ * count. */
 static int def_idx = -1;
 static const char *def_name;
 static char def_env[XP_MEMPOOL_NAMESIZE + 1]; /* copy: the environment may change */
-
-#define XP_BUILTIN_DEFAULT "ring_mp_mc"
 
 static unsigned int handler_count(void)
 {
@@ -175,7 +174,7 @@ static const char *def_name_locked(void)
 			snprintf(def_env, sizeof(def_env), "%s", env);
 			def_name = def_env;
 		} else {
-			def_name = XP_BUILTIN_DEFAULT;
+			def_name = XP_MEMPOOL_BUILTIN_HANDLER;
 		}
 	}
 	return def_name;
