@@ -59,6 +59,9 @@ void xp__dispatch_access(const struct xp_mempool *mp,
 			 struct xp_mempool_access *acc)
 {
 	memset(acc, 0, sizeof(*acc));
+	/* Until the handler says better: shared memory may be written. */
+	acc->peer_writable =
+		(mp->core->ops->flags & XP_MEMPOOL_OPS_F_SHARED_MEM) != 0;
 	if (mp->core->ops->access != NULL) {
 		mp->core->ops->access(mp, acc);
 		acc->how[sizeof(acc->how) - 1] = '\0';

@@ -499,6 +499,9 @@ static int group_setup(void **state)
 	ops = tu_count_ops("t_pos");
 	ops.create = pos_create;
 	tu_register(&ops);
+	ops = tu_count_ops("t_shared");
+	ops.flags |= XP_MEMPOOL_OPS_F_SHARED_MEM;
+	tu_register(&ops);
 	ops = tu_count_ops("t_store");
 	ops.create = store_create;
 	ops.destroy = store_destroy;
@@ -1730,9 +1733,21 @@ static void test_handler_name(void **state)
 		memset(&acc, 0x55, sizeof(acc));
 		assert_int_equal(xp_mempool_access(mp, &acc), 0);
 		assert_int_equal(acc.writable, 1);
+		assert_int_equal(acc.peer_writable, 0);
 		assert_string_equal(acc.how, "read-write");
 		assert_int_equal(xp_mempool_access(NULL, &acc), -EINVAL);
 		assert_int_equal(xp_mempool_access(mp, NULL), -EINVAL);
+	}
+	xp_mempool_free(mp);
+
+	/* Shared memory, and the handler says nothing: a peer may write. */
+	mp = tu_mk_pool("hname", 8, 64, 0, 0, "t_shared");
+	{
+		struct xp_mempool_access acc;
+
+		assert_int_equal(xp_mempool_access(mp, &acc), 0);
+		assert_int_equal(acc.writable, 1);
+		assert_int_equal(acc.peer_writable, 1);
 	}
 	xp_mempool_free(mp);
 

@@ -1085,6 +1085,7 @@ static void test_fork(void **state)
 
 static void test_readonly(void **state)
 {
+	struct xp_mempool_access acc;
 	struct xt_view v;
 	struct xp_mempool *mp;
 	void *obj, *view = NULL;
@@ -1094,9 +1095,19 @@ static void test_readonly(void **state)
 	(void)state;
 	xt_cfg_set(XPSHIM_CONTIG_RANDOM, 16, 4);
 	xt_shim_reset();
+	/* Granted read-write: the peer may write the objects. */
+	mp = xt_create_ok(64, 256, 0, 0, "peer=7");
+	assert_int_equal(xp_mempool_access(mp, &acc), 0);
+	assert_int_equal(acc.writable, 1);
+	assert_int_equal(acc.peer_writable, 1);
+	xp_mempool_free(mp);
 	mp = xt_create_ok(64, 256, 0, 0, "peer=7,writable=0");
 	xt_view_init(&v, mp);  /* checks readonly == 1 on every ref */
 	assert_int_equal(v.info.writable, 0);
+	/* Writable here, by nobody else. */
+	assert_int_equal(xp_mempool_access(mp, &acc), 0);
+	assert_int_equal(acc.writable, 1);
+	assert_int_equal(acc.peer_writable, 0);
 	assert_int_equal(xp_mempool_get(mp, &obj), 0);
 	/* Our side writes; the peer reads the same bytes. */
 	memset(obj, 0x5a, 256);
@@ -1551,6 +1562,8 @@ static void test_map_readonly(void **state)
 	/* What a program without <xenpool/xen.h> learns: do not write. */
 	assert_int_equal(xp_mempool_access(mp, &acc), 0);
 	assert_int_equal(acc.writable, 0);
+	/* The guest still writes its own pages. */
+	assert_int_equal(acc.peer_writable, 1);
 	assert_non_null(strstr(acc.how, "read-only, mapped from domain"));
 	xt_check_pool(mp, 15);  /* readonly == 1 in the guest's table */
 	assert_int_equal(xp_mempool_get(mp, &obj), 0);

@@ -735,6 +735,9 @@ static void xpx_access(const struct xp_mempool *mp,
 	const struct xpx_pool *p = mp->pool_data;
 
 	acc->writable = !p->args.map_mode || p->args.writable;
+	/* The guest owns mapped pages; a peer writes shared ones only if
+	 * granted read-write. */
+	acc->peer_writable = p->args.map_mode || p->args.writable;
 	if (p->args.map_mode)
 		snprintf(acc->how, sizeof(acc->how),
 			 "%s, mapped from domain %u's grants",

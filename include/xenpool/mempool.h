@@ -591,15 +591,22 @@ XP_EXPORT const char *xp_mempool_handler_name(const struct xp_mempool *mp);
 struct xp_mempool_access {
 	int writable;  /**< 1: this process may write the objects; 0: a
 			*   write faults (memory mapped read-only) */
+	int peer_writable; /**< 1: another party (a peer domain, a device)
+			    *   may write them too: metadata kept in the
+			    *   objects is not safe there */
 	char how[96];  /**< the handler's words for it, e.g. "read-only,
 			*   mapped from domain 3's grants" */
 };
 
 /**
  * How this process may touch the objects of @p mp: whether it may write
- * them, and how the handler describes their memory.  Handlers that say
- * nothing hand out private memory: writable, "read-write".  (xen_dom0's
- * map mode with writable=0 maps a guest's pages read-only.)
+ * them, whether someone else may, and how the handler describes their
+ * memory.  Handlers that say nothing hand out private memory: writable,
+ * "read-write", and peer_writable set only when the handler has
+ * XP_MEMPOOL_OPS_F_SHARED_MEM.  (xen_dom0's map mode with writable=0 maps
+ * a guest's pages read-only here; the guest may still write them.  Its
+ * share mode with writable=0 grants them read-only: only this domain
+ * writes them.)
  *
  * @return 0, or -EINVAL (@p mp or @p acc NULL).
  */
