@@ -2,11 +2,11 @@
 /*
  * xenpool-bench: xenpool and DPDK 22.11 on the same work in one process.
  *
- * The driver (bench_main.c) owns the rows, the threads, the timing and the
- * output; each library is a back end (bench_xp.c, bench_dpdk.c) that creates
- * what a row needs and runs one thread's part of it.  Both back ends are
- * compiled with the same flags, so the inline fast paths of both libraries
- * are built alike.
+ * The driver (main.c and the files bench/driver.h lists) owns the rows,
+ * the threads, the timing and the output; each library is a back end
+ * (bench_xp.c, bench_dpdk.c) that creates what a row needs and runs one
+ * thread's part of it.  Both back ends are compiled with the same flags,
+ * so the inline fast paths of both libraries are built alike.
  */
 #ifndef XP_BENCH_H
 #define XP_BENCH_H
@@ -27,10 +27,10 @@
  * through a 4 KiB window, the same for both libraries in a given run.
  * Where such an array lies modulo 4 KiB relative to a library's own arrays
  * decides whether loads wait for unrelated stores that share their low 12
- * address bits ("4K aliasing"): with one placement for every run that luck
- * would decide a row, as it did (a cached row at 0.6 or 1.5 cycles per
- * object depending on what had been allocated before).  bench_shift is the
- * current offset in pointers, a multiple of 8 below BENCH_SHIFT_SPAN.
+ * address bits ("4K aliasing"): with one placement for every run, what had
+ * been allocated before a row would decide its figure (doc/performance.md,
+ * "How it measures", has the figures).  bench_shift is the current offset
+ * in pointers, a multiple of 8 below BENCH_SHIFT_SPAN.
  */
 #define BENCH_SHIFT_SPAN 512u
 extern unsigned int bench_shift;

@@ -6,7 +6,9 @@
 # -no-install: a real executable in bench/, which valgrind can run directly.
 
 check_PROGRAMS += bench/xenpool-bench
-bench_xenpool_bench_SOURCES = bench/bench.h bench/bench_main.c bench/bench_xp.c
+bench_xenpool_bench_SOURCES = bench/bench.h bench/driver.h bench/main.c \
+	bench/options.c bench/rows.c bench/run.c bench/callgrind.c \
+	bench/report.c bench/bench_xp.c
 bench_xenpool_bench_CFLAGS = $(AM_CFLAGS)
 bench_xenpool_bench_LDADD = src/libxenpool.la
 bench_xenpool_bench_LDFLAGS = $(AM_LDFLAGS) -no-install

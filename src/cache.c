@@ -278,9 +278,8 @@ int xp__mempool_get_miss(struct xp_mempool *mp, void **objs, unsigned int n)
 {
 	/* An uncached pool goes straight to its handler: no cache to look
 	 * up, and no orphans (they exist only beside caches).  get_miss()
-	 * gets there too, 40 instructions later (a get and a put of one
-	 * object on a pool whose handler is called: 120 against 161,
-	 * callgrind). */
+	 * gets there too, but through two more calls and the orphan check
+	 * (doc/performance.md, "Optimisation log", has the count). */
 	if (XP_LIKELY(mp->cache_size == 0 &&
 		      !(mp->flags & XP_MEMPOOL_F_DEBUG) && n != 0))
 		return xp__dispatch_get(mp, objs, n) == 0 ? 0 : -ENOENT;

@@ -8,9 +8,9 @@
  * (0x6f23, 0x6f22, 0x6f21...), and a reused grant ref comes back in
  * descending order too.  Read in address order, the runs of consecutive
  * bus addresses are then a page or two long and an object larger than a
- * page rarely fits (on real Xen 4.17, 16 x 6000 B and 64 x 8192 B pools
- * failed with EFBIG).  Sorted by bus address, the same pages form long
- * runs, and runs of different share calls join.
+ * page rarely fits (doc/xen.md, "Share mode", has the pools that failed
+ * on real Xen).  Sorted by bus address, the same pages form long runs,
+ * and runs of different share calls join.
  *
  * So the handler counts what fits in bus order, and when the address
  * order holds too few objects it moves each page with

@@ -321,9 +321,8 @@ static int share_pages(struct xp_mempool *mp, struct xpx_pool *p,
 	 * Share calls take an int count: the bound stays below INT_MAX.  By
 	 * default it reaches the gntalloc limit too: the page allocator
 	 * hands out the pages freed last first, scattered after a while,
-	 * and only past them come runs of fresh memory (measured on real
-	 * Xen: 88 pages held 3 of 8 objects of 9000 bytes after pools of a
-	 * thousand pages came and went).
+	 * and only past them come runs of fresh memory (doc/xen.md, "Share
+	 * mode", has what that left on real Xen).
 	 */
 	bound = p->args.max_pages ? p->args.max_pages
 		: need > (INT_MAX - 16) / 4 ? INT_MAX : 4 * need + 16;

@@ -78,12 +78,12 @@ extern "C" {
  * one vector load and one vector store.  Otherwise a pointer a move: a
  * 16-byte access that half overlaps, modulo 4 KiB, a 16-byte store just
  * made to the other array makes x86 cores wait for that store ("4K
- * aliasing" of a partial match), which took a cache hit of 32 from 0.6 to
- * 1.5 cycles per object on the development machine; pointer-sized accesses
- * at the same offsets match whole or not at all.  The 16-byte moves are
- * fully unrolled when @p n is a compile-time constant (a burst of 32: 16
- * loads and 16 stores, no loop); the pointer moves go eight a step.
- * doc/performance.md has the figures behind these choices.
+ * aliasing" of a partial match), which made cached gets and puts markedly
+ * slower; pointer-sized accesses at the same offsets match whole or not at
+ * all.  The 16-byte moves are fully unrolled when @p n is a compile-time
+ * constant (a burst of 32: 16 loads and 16 stores, no loop); the pointer
+ * moves go eight a step.  doc/performance.md, "Optimisation log", has the
+ * figures behind these choices.
  */
 XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 {
@@ -104,8 +104,8 @@ XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 			dst[n - 1] = src[n - 1];
 		return;
 	}
-	/* Eight a step: the unrolled form was no faster, and twice the
-	 * size inline. */
+	/* Eight a step: fully unrolled was no faster and larger inline
+	 * (doc/performance.md, "Optimisation log"). */
 #pragma GCC unroll 8
 	for (; i < n; i++)
 		dst[i] = src[i];
