@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "bench/driver.h"
+#include "../src/number.h"
 
 struct bench_options bench_opt = { .reps = 0, .cpu = 1 };
 
@@ -45,13 +46,9 @@ static void usage(FILE *f)
 /* A decimal number from 0 to @p max, or exit 2 naming the option. */
 static uint64_t parse_num(const char *s, const char *what, uint64_t max)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	/* strtoull takes leading spaces and a sign: only digits here. */
-	if (*s < '0' || *s > '9' || errno != 0 || *end != '\0' || v > max) {
+	if (xp__parse_u64(s, 0, max, &v) != 0) {
 		fprintf(stderr, "bad %s: %s\n", what, s);
 		exit(2);
 	}
