@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DPDK 22.11 mempool driver "xen_dom0": unchanged DPDK applications get
+ * their pools from xenpool's xen_dom0 handler (grant-table memory, bus
+ * addresses from the grant table), or from the default handler where Xen
+ * is absent.  Loaded with EAL's -d; selected for every mbuf pool with
+ * --mbuf-pool-ops-name=xen_dom0, or per pool with
+ * rte_mempool_set_ops_byname(mp, "xen_dom0", "ARGS").  doc/dpdk.md.
+ *
+ * How a pool is made.  alloc creates an xp_mempool of mp->size elements of
+ * DPDK's whole element size (object header, object, trailer): xenpool lays
+ * them out in frame-contiguous chunks, none across a discontinuity.  DPDK
+ * then reserves a memzone of the size calc_mem_size asks for (one page,
+ * unused) and calls populate with it; populate ignores that memory and
+ * hands DPDK the xenpool elements instead: each chunk becomes a memory
+ * chunk of the pool (mem_list, with the chunk's IOVA) and each element an
+ * object whose header IOVA is the IOVA of that byte.  The objects are
+ * already free in the xenpool pool, so populate enqueues nothing.
+ *
+ * get and put: DPDK's object is the xenpool element plus mp->header_size;
+ * dequeue and enqueue move between the two through xenpool's ring store,
+ * without a xenpool cache (DPDK's own cache is in front).
+ *
+ * Only the public xp_ API is used.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include <xenpool/xen.h> /* XP_XEN_HANDLER only: no link to the driver */
+#include <xenpool/xenpool.h>
+
+#include "../src/number.h"
+
+#define XPD_OPS_NAME "xen_dom0"
+/* The environment variable with the handler arguments for pools whose
+ * application gives none (pool_config NULL). */
+#define XPD_ARGS_ENV "XENPOOL_DPDK_ARGS"
+#define XPD_ARGS_MAX 512
+
+RTE_LOG_REGISTER(xpd_logtype, pmd.mempool.xenpool, NOTICE);
+
+#define XPD_LOG(level, ...)                                                   \
+	rte_log(RTE_LOG_##level, xpd_logtype, "xenpool: " __VA_ARGS__)
+
+/* Which address a pool's objects get as their IOVA. */
+enum xpd_iova {
+	XPD_IOVA_AUTO, /* va in EAL's IOVA-as-VA mode, bus otherwise */
+	XPD_IOVA_VA,   /* the virtual address (DPDK's invariant in VA mode) */
+	XPD_IOVA_BUS,  /* xenpool's bus address (xp_mempool_virt2phy) */
+};
+
+struct xpd_args {
+	enum xpd_iova iova;
+	int trust_peer;
+	char handler_args[XPD_ARGS_MAX]; /* the rest, for xen_dom0 */
+};
+
+/* A pool's state (mp->pool_data), in private memory. */
+struct xpd_pool {
+	struct xp_mempool *xp;
+	enum xpd_iova iova; /* resolved: VA or BUS */
+	int placed;         /* populate has handed the objects to DPDK */
+};
+
+/* ---- arguments -------------------------------------------------------- */
+
+/* Split @p s into the driver's keys and xen_dom0's: 0 or -EINVAL (logged). */
+static int args_parse(const char *pool, const char *s, struct xpd_args *a)
+{
+	char buf[XPD_ARGS_MAX], *tok, *save = NULL;
+	size_t used = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (s == NULL)
+		return 0;
+	if (strlen(s) >= sizeof(buf)) {
+		XPD_LOG(ERR, "mempool %s: arguments longer than %zu bytes\n",
+			pool, sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (strcmp(tok, "iova=va") == 0) {
+			a->iova = XPD_IOVA_VA;
+		} else if (strcmp(tok, "iova=bus") == 0) {
+			a->iova = XPD_IOVA_BUS;
+		} else if (strcmp(tok, "iova=auto") == 0) {
+			a->iova = XPD_IOVA_AUTO;
+		} else if (strncmp(tok, "iova=", 5) == 0) {
+			XPD_LOG(ERR,
+				"mempool %s: argument %s: expected iova=va, "
+				"iova=bus or iova=auto\n",
+				pool, tok);
+			return -EINVAL;
+		} else if (strncmp(tok, "trust_peer=", 11) == 0) {
+			if (xp__parse_u64(tok + 11, 0, 1, &v) != 0) {
+				XPD_LOG(ERR,
+					"mempool %s: argument %s: expected "
+					"trust_peer=0 or trust_peer=1\n",
+					pool, tok);
+				return -EINVAL;
+			}
+			a->trust_peer = (int)v;
+		} else {
+			/* xen_dom0's own: it checks them. */
+			used += (size_t)snprintf(a->handler_args + used,
+						 sizeof(a->handler_args) - used,
+						 "%s%s", used ? "," : "", tok);
+		}
+	}
+	return 0;
+}
+
+/* ---- the ops ------------------------------------------------------------ */
+
+static const char *iova_name(enum xpd_iova iova)
+{
+	return iova == XPD_IOVA_BUS ? "bus addresses (xenpool's virt2phy)"
+				    : "virtual addresses";
+}
+
+/*
+ * The isolation rule (doc/dpdk.md): DPDK keeps its object headers, and an
+ * mbuf pool its rte_mbuf headers, inside the objects.  Where a peer may
+ * write the objects, it could rewrite them (mbuf->pool, buf_addr...): such
+ * pools need trust_peer=1.  Objects this process cannot write cannot hold
+ * them at all.
+ */
+static int check_isolation(const struct rte_mempool *mp,
+			   const struct xp_mempool *xp, int trust_peer)
+{
+	struct xp_mempool_access acc;
+
+	if (xp_mempool_access(xp, &acc) != 0)
+		return -EINVAL;
+	if (!acc.writable) {
+		XPD_LOG(ERR,
+			"mempool %s: the objects are %s: DPDK writes its "
+			"headers in them; map the pages writable\n",
+			mp->name, acc.how);
+		return -EACCES;
+	}
+	if (acc.peer_writable && !trust_peer) {
+		XPD_LOG(ERR,
+			"mempool %s: refused: the objects are %s, and DPDK "
+			"keeps its object and mbuf headers inside them, where "
+			"the peer could rewrite them; grant them read-only "
+			"(writable=0), keep the headers private "
+			"(xp_dpdk_pktmbuf_pool_create, doc/dpdk.md), or "
+			"accept the risk with trust_peer=1\n",
+			mp->name, acc.how);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int xpd_alloc(struct rte_mempool *mp)
+{
+	const char *cfg = mp->pool_config;
+	char name[XP_MEMPOOL_NAMESIZE];
+	unsigned int flags = 0;
+	struct xpd_args args;
+	struct xpd_pool *p;
+	size_t elt;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		/* The xenpool pool lives in the primary's private memory. */
+		XPD_LOG(ERR,
+			"mempool %s: the " XPD_OPS_NAME " driver works in "
+			"the primary process only\n",
+			mp->name);
+		return -ENOTSUP;
+	}
+	if (cfg == NULL)
+		cfg = getenv(XPD_ARGS_ENV);
+	ret = args_parse(mp->name, cfg, &args);
+	if (ret != 0)
+		return ret;
+	if ((size_t)snprintf(name, sizeof(name), "dpdk:%s", mp->name) >=
+	    sizeof(name)) {
+		XPD_LOG(ERR, "mempool %s: name too long for xenpool\n",
+			mp->name);
+		return -ENAMETOOLONG;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	if (mp->flags & RTE_MEMPOOL_F_SP_PUT)
+		flags |= XP_MEMPOOL_F_SP_PUT;
+	if (mp->flags & RTE_MEMPOOL_F_SC_GET)
+		flags |= XP_MEMPOOL_F_SC_GET;
+	elt = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	p->xp = xp_mempool_create_ex(name, mp->size, elt, 0, 0, NULL, NULL,
+				     flags, XP_XEN_HANDLER,
+				     args.handler_args[0] ? args.handler_args
+							  : NULL);
+	if (p->xp == NULL) {
+		ret = -errno;
+		XPD_LOG(ERR, "mempool %s: %u objects of %zu bytes: %s\n",
+			mp->name, mp->size, elt, strerror(errno));
+		free(p);
+		return ret;
+	}
+	ret = check_isolation(mp, p->xp, args.trust_peer);
+	if (ret != 0) {
+		xp_mempool_free(p->xp);
+		free(p);
+		return ret;
+	}
+	p->iova = args.iova;
+	if (p->iova == XPD_IOVA_AUTO)
+		p->iova = rte_eal_iova_mode() == RTE_IOVA_VA ? XPD_IOVA_VA
+							     : XPD_IOVA_BUS;
+	mp->pool_data = p;
+	XPD_LOG(NOTICE,
+		"mempool %s: %u objects of %zu bytes on xenpool's %s, "
+		"IOVA: %s\n",
+		mp->name, mp->size, elt, xp_mempool_handler_name(p->xp),
+		iova_name(p->iova));
+	return 0;
+}
+
+static void xpd_free(struct rte_mempool *mp)
+{
+	struct xpd_pool *p = mp->pool_data;
+
+	if (p == NULL)
+		return;
+	xp_mempool_free(p->xp);
+	free(p);
+	mp->pool_data = NULL;
+}
+
+/* At most this many objects converted at once on the stack. */
+#define XPD_BATCH 64u
+
+static int xpd_enqueue(struct rte_mempool *mp, void *const *objs,
+		       unsigned int n)
+{
+	struct xpd_pool *p = mp->pool_data;
+	size_t hdr = mp->header_size;
+	void *elts[XPD_BATCH];
+
+	while (n > 0) {
+		unsigned int k = n < XPD_BATCH ? n : XPD_BATCH, i;
+
+		for (i = 0; i < k; i++)
+			elts[i] = (char *)objs[i] - hdr;
+		xp_mempool_put_bulk(p->xp, elts, k);
+		objs += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int xpd_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
+{
+	struct xpd_pool *p = mp->pool_data;
+	size_t hdr = mp->header_size;
+	unsigned int i;
+
+	if (xp_mempool_get_bulk(p->xp, objs, n) != 0)
+		return -ENOBUFS;
+	for (i = 0; i < n; i++)
+		objs[i] = (char *)objs[i] + hdr;
+	return 0;
+}
+
+static unsigned int xpd_get_count(const struct rte_mempool *mp)
+{
+	const struct xpd_pool *p = mp->pool_data;
+
+	return xp_mempool_avail_count(p->xp);
+}
+
+/* The objects live in xenpool's memory: DPDK's memzone need only exist
+ * (populate is called with it), one page. */
+static ssize_t xpd_calc_mem_size(const struct rte_mempool *mp,
+				 uint32_t obj_num, uint32_t pg_shift,
+				 size_t *min_chunk_size, size_t *align)
+{
+	(void)mp;
+	(void)obj_num;
+	(void)pg_shift;
+	*min_chunk_size = XP_PAGE_SIZE;
+	*align = XP_PAGE_SIZE;
+	return XP_PAGE_SIZE;
+}
+
+static rte_iova_t obj_iova(const struct xpd_pool *p, const void *va)
+{
+	uint64_t bus;
+
+	if (p->iova == XPD_IOVA_VA)
+		return (rte_iova_t)(uintptr_t)va;
+	bus = xp_mempool_virt2phy(p->xp, va);
+	return bus == XP_BAD_PHYS ? RTE_BAD_IOVA : (rte_iova_t)bus;
+}
+
+struct place {
+	struct rte_mempool *mp;
+	struct xpd_pool *p;
+	rte_mempool_populate_obj_cb_t *obj_cb;
+	void *obj_cb_arg;
+	unsigned int objs;
+	int err;
+	int io; /* a chunk with a valid IOVA */
+};
+
+static void place_chunk(struct xp_mempool *xp, void *arg, void *va,
+			uint64_t phys, size_t len, unsigned int idx)
+{
+	struct place *pl = arg;
+	struct rte_mempool_memhdr *h;
+
+	(void)xp;
+	(void)phys;
+	(void)idx;
+	if (pl->err != 0)
+		return;
+	/* rte_zmalloc: DPDK frees memory chunk headers with rte_free. */
+	h = rte_zmalloc("MEMPOOL_MEMHDR", sizeof(*h), 0);
+	if (h == NULL) {
+		pl->err = -ENOMEM;
+		return;
+	}
+	h->mp = pl->mp;
+	h->addr = va;
+	h->iova = obj_iova(pl->p, va);
+	h->len = len;
+	STAILQ_INSERT_TAIL(&pl->mp->mem_list, h, next);
+	pl->mp->nb_mem_chunks++;
+	if (h->iova != RTE_BAD_IOVA)
+		pl->io = 1;
+}
+
+static void place_obj(struct xp_mempool *xp, void *arg, void *elt,
+		      unsigned int idx)
+{
+	struct place *pl = arg;
+	char *obj = (char *)elt + pl->mp->header_size;
+
+	(void)xp;
+	(void)idx;
+	pl->obj_cb(pl->mp, pl->obj_cb_arg, obj, obj_iova(pl->p, obj));
+	pl->objs++;
+}
+
+static int xpd_populate(struct rte_mempool *mp, unsigned int max_objs,
+			void *vaddr, rte_iova_t iova, size_t len,
+			rte_mempool_populate_obj_cb_t *obj_cb, void *obj_cb_arg)
+{
+	struct xpd_pool *p = mp->pool_data;
+	struct place pl = {
+		.mp = mp,
+		.p = p,
+		.obj_cb = obj_cb,
+		.obj_cb_arg = obj_cb_arg,
+	};
+
+	(void)vaddr;
+	(void)iova;
+	(void)len;
+	/* Every object at once: DPDK asks for all of them first. */
+	if (p->placed || max_objs < mp->size)
+		return p->placed ? 0 : -EINVAL;
+	xp_mempool_mem_iter(p->xp, place_chunk, &pl);
+	if (pl.err != 0)
+		return pl.err; /* DPDK frees the chunk headers */
+	xp_mempool_obj_iter(p->xp, place_obj, &pl);
+	p->placed = 1;
+	if (pl.io && !(mp->flags & RTE_MEMPOOL_F_NO_IOVA_CONTIG))
+		mp->flags &= ~RTE_MEMPOOL_F_NON_IO;
+	return (int)pl.objs;
+}
+
+static const struct rte_mempool_ops xpd_ops = {
+	.name = XPD_OPS_NAME,
+	.alloc = xpd_alloc,
+	.free = xpd_free,
+	.enqueue = xpd_enqueue,
+	.dequeue = xpd_dequeue,
+	.get_count = xpd_get_count,
+	.calc_mem_size = xpd_calc_mem_size,
+	.populate = xpd_populate,
+};
+
+/* ---- loading -------------------------------------------------------------- */
+
+/* xenpool's log into DPDK's, under this driver's log type. */
+static void log_to_dpdk(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	/* xenpool's levels are syslog's (0 = emergency), DPDK's start at 1. */
+	rte_log((uint32_t)level + 1, xpd_logtype, "xenpool: %s\n", msg);
+}
+
+/*
+ * DPDK's table holds RTE_MEMPOOL_MAX_OPS_IDX handlers and drops the rest
+ * with one line that is easy to miss; a pool that asks for xen_dom0 then
+ * fails much later.  Say it loudly, with what fills the table.
+ */
+static void table_full(int err)
+{
+	char names[RTE_MEMPOOL_MAX_OPS_IDX * (RTE_MEMPOOL_OPS_NAMESIZE + 1)];
+	size_t used = 0;
+	unsigned int i;
+
+	names[0] = '\0';
+	for (i = 0; i < rte_mempool_ops_table.num_ops &&
+		    i < RTE_MEMPOOL_MAX_OPS_IDX;
+	     i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+					 "%s%s", i ? " " : "",
+					 rte_mempool_ops_table.ops[i].name);
+	fprintf(stderr,
+		"xenpool: cannot register the mempool ops \"%s\": %s; DPDK's "
+		"table holds %d and has: %s.  Load fewer mempool drivers (EAL "
+		"loads every driver of its plugin directory).\n",
+		XPD_OPS_NAME, strerror(-err), RTE_MEMPOOL_MAX_OPS_IDX, names);
+	XPD_LOG(ERR, "cannot register the mempool ops \"%s\": %s (%s)\n",
+		XPD_OPS_NAME, strerror(-err), names);
+}
+
+static void __attribute__((constructor)) xpd_init(void)
+{
+	int ret = rte_mempool_register_ops(&xpd_ops);
+
+	if (ret < 0)
+		table_full(ret);
+	xp_log_set_callback(log_to_dpdk, NULL);
+}
