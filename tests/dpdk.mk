@@ -3,7 +3,7 @@
 # driver is built: test_dpdk (EAL in process, the shim as the oracle, and
 # with "full" DPDK's ops table filled first), and dpdk_suite.sh (DPDK's own
 # mempool_autotest and mbuf_autotest, and testpmd, on the driver).
-EXTRA_DIST += tests/dpdk_suite.sh tests/dpdk_full.sh
+EXTRA_DIST += tests/dpdk_suite.sh tests/dpdk_full.sh tests/dpdk.supp
 
 if XP_DPDK
 if XP_XEN

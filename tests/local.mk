@@ -7,7 +7,9 @@ SH_LOG_COMPILER = $(SHELL)
 # --fair-sched=yes: valgrind runs one thread at a time, and under its default
 # lock a thread that spins (the stress tests' putters do) keeps winning it
 # back, starving the others until the watchdog fires.
-VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes
+# tests/dpdk.supp: what DPDK's EAL leaves behind (test_dpdk).
+VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes \
+	--suppressions=$(top_srcdir)/tests/dpdk.supp
 EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh \
 	tests/static_link.sh
 
