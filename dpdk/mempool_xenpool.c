@@ -46,6 +46,11 @@
  * application gives none (pool_config NULL). */
 #define XPD_ARGS_ENV "XENPOOL_DPDK_ARGS"
 #define XPD_ARGS_MAX 512
+/* The xenpool pool of DPDK pool NAME is "dpdk:NAME": it always fits. */
+#define XPD_PREFIX "dpdk:"
+_Static_assert(sizeof(XPD_PREFIX) - 1 + RTE_MEMPOOL_NAMESIZE <=
+		       XP_MEMPOOL_NAMESIZE,
+	       "a DPDK pool name with the prefix fits a xenpool name");
 
 RTE_LOG_REGISTER(xpd_logtype, pmd.mempool.xenpool, NOTICE);
 
@@ -190,12 +195,7 @@ static int xpd_alloc(struct rte_mempool *mp)
 	ret = args_parse(mp->name, cfg, &args);
 	if (ret != 0)
 		return ret;
-	if ((size_t)snprintf(name, sizeof(name), "dpdk:%s", mp->name) >=
-	    sizeof(name)) {
-		XPD_LOG(ERR, "mempool %s: name too long for xenpool\n",
-			mp->name);
-		return -ENAMETOOLONG;
-	}
+	snprintf(name, sizeof(name), XPD_PREFIX "%s", mp->name);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
