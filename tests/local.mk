@@ -11,7 +11,7 @@ SH_LOG_COMPILER = $(SHELL)
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes \
 	--suppressions=$(top_srcdir)/tests/dpdk.supp
 EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh \
-	tests/static_link.sh
+	tests/static_link.sh tests/man.sh
 
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -29,12 +29,13 @@ XP_UNIT_TESTS = \
 	tests/test_mbuf
 
 check_PROGRAMS += $(XP_UNIT_TESTS)
-TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh tests/static_link.sh
+TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh tests/static_link.sh \
+	tests/man.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
-	CC='$(CC)' CXX='$(CXX)' XP_SAN_FLAGS='$(XP_SAN_FLAGS)' \
+	CC='$(CC)' CXX='$(CXX)' XP_SAN_FLAGS='$(XP_SAN_FLAGS)' NM='$(NM)' \
 	XENPOOL_LOG=warning; \
-	export top_srcdir top_builddir CC CXX XP_SAN_FLAGS XENPOOL_LOG;
+	export top_srcdir top_builddir CC CXX XP_SAN_FLAGS NM XENPOOL_LOG;
 
 if XP_TSAN
 # TSan slows the threaded tests down tenfold: run a fifth of their operations.
