@@ -24,6 +24,7 @@ XP_MAN3_CORE = \
 	man/man3/xp_mempool_cache_create.3 \
 	man/man3/xp_mempool_cache_flush.3 \
 	man/man3/xp_mempool_cache_free.3 \
+	man/man3/xp_mempool_chunk_objs.3 \
 	man/man3/xp_mempool_chunk_size.3 \
 	man/man3/xp_mempool_create.3 \
 	man/man3/xp_mempool_create_ex.3 \
@@ -46,6 +47,7 @@ XP_MAN3_CORE = \
 	man/man3/xp_mempool_handler_register.3 \
 	man/man3/xp_mempool_handler_register_ctor.3 \
 	man/man3/xp_mempool_handler_register_errors.3 \
+	man/man3/xp_mempool_handler_ring_store.3 \
 	man/man3/xp_mempool_handler_set_page_table.3 \
 	man/man3/xp_mempool_handler_set_ring.3 \
 	man/man3/xp_mempool_handler_walk.3 \
@@ -58,6 +60,9 @@ XP_MAN3_CORE = \
 	man/man3/xp_mempool_populate_missing.3 \
 	man/man3/xp_mempool_put.3 \
 	man/man3/xp_mempool_put_bulk.3 \
+	man/man3/xp_mempool_ring_store_count.3 \
+	man/man3/xp_mempool_ring_store_get.3 \
+	man/man3/xp_mempool_ring_store_put.3 \
 	man/man3/xp_mempool_set_free_cb.3 \
 	man/man3/xp_mempool_virt2phy.3 \
 	man/man3/xp_mempool_walk.3 \
