@@ -11,7 +11,8 @@ SH_LOG_COMPILER = $(SHELL)
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes \
 	--suppressions=$(top_srcdir)/tests/dpdk.supp
 EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh \
-	tests/static_link.sh tests/man.sh
+	tests/static_link.sh tests/man.sh tests/doc_symbols.sh \
+	tests/doc_examples.sh tests/doc_configure.sh
 
 if XP_TESTS
 XP_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -31,6 +32,8 @@ XP_UNIT_TESTS = \
 check_PROGRAMS += $(XP_UNIT_TESTS)
 TESTS += $(XP_UNIT_TESTS) tests/headers.sh tests/cli.sh tests/static_link.sh \
 	tests/man.sh
+# The docs against the code (doc/building.md, "Docs that stay true").
+TESTS += tests/doc_symbols.sh tests/doc_examples.sh tests/doc_configure.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
 	CC='$(CC)' CXX='$(CXX)' XP_SAN_FLAGS='$(XP_SAN_FLAGS)' NM='$(NM)' \
