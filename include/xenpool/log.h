@@ -5,7 +5,8 @@
  *
  * xenpool logs control-path events (a handler that failed to register, a pool
  * created by a fallback handler, a bad put caught in debug mode...).  Fast
- * paths never log except in debug mode.  Messages go to stderr by default, or
+ * paths log only in debug mode and when a handler refuses a put (the
+ * objects are lost).  Messages go to stderr by default, or
  * to a callback set with xp_log_set_callback().  The threshold is taken from
  * the environment variable XENPOOL_LOG on first use (a level name such as
  * "debug", "info", "notice", "warning", "error", "none", or the number), or

@@ -336,7 +336,8 @@ XP_EXPORT int xp_pktmbuf_chain(struct xp_mbuf *head, struct xp_mbuf *tail);
  * Make @p mi (fresh from a pool, refcnt 1, not indirect, not chained) point
  * at @p m's data: an indirect mbuf.  It takes a reference on the mbuf that
  * owns the room (m itself, or the one m points into), and takes its
- * buf_addr, buf_phys, buf_len, data_off, data_len, pkt_len and port.
+ * buf_addr, buf_phys, buf_len, data_off, data_len, port, ol_flags and
+ * packet_type; its pkt_len becomes m's data_len (one segment).
  *
  * @return 0, -EINVAL (NULL, @p mi == @p m, @p mi indirect or chained, @p m
  *         pointing into @p mi's room) or -EOVERFLOW (the room's reference
