@@ -39,13 +39,12 @@
 #include <xenpool/xen.h> /* XP_XEN_HANDLER only: no link to the driver */
 #include <xenpool/xenpool.h>
 
-#include "../src/number.h"
+#include "private.h"
 
 #define XPD_OPS_NAME "xen_dom0"
 /* The environment variable with the handler arguments for pools whose
  * application gives none (pool_config NULL). */
 #define XPD_ARGS_ENV "XENPOOL_DPDK_ARGS"
-#define XPD_ARGS_MAX 512
 /* The xenpool pool of DPDK pool NAME is "dpdk:NAME": it always fits. */
 #define XPD_PREFIX "dpdk:"
 _Static_assert(sizeof(XPD_PREFIX) - 1 + RTE_MEMPOOL_NAMESIZE <=
@@ -54,22 +53,6 @@ _Static_assert(sizeof(XPD_PREFIX) - 1 + RTE_MEMPOOL_NAMESIZE <=
 
 RTE_LOG_REGISTER(xpd_logtype, pmd.mempool.xenpool, NOTICE);
 
-#define XPD_LOG(level, ...)                                                   \
-	rte_log(RTE_LOG_##level, xpd_logtype, "xenpool: " __VA_ARGS__)
-
-/* Which address a pool's objects get as their IOVA. */
-enum xpd_iova {
-	XPD_IOVA_AUTO, /* va in EAL's IOVA-as-VA mode, bus otherwise */
-	XPD_IOVA_VA,   /* the virtual address (DPDK's invariant in VA mode) */
-	XPD_IOVA_BUS,  /* xenpool's bus address (xp_mempool_virt2phy) */
-};
-
-struct xpd_args {
-	enum xpd_iova iova;
-	int trust_peer;
-	char handler_args[XPD_ARGS_MAX]; /* the rest, for xen_dom0 */
-};
-
 /* A pool's state (mp->pool_data), in private memory. */
 struct xpd_pool {
 	struct xp_mempool *xp;
@@ -77,65 +60,7 @@ struct xpd_pool {
 	int placed;         /* populate has handed the objects to DPDK */
 };
 
-/* ---- arguments -------------------------------------------------------- */
-
-/* Split @p s into the driver's keys and xen_dom0's: 0 or -EINVAL (logged). */
-static int args_parse(const char *pool, const char *s, struct xpd_args *a)
-{
-	char buf[XPD_ARGS_MAX], *tok, *save = NULL;
-	size_t used = 0;
-
-	memset(a, 0, sizeof(*a));
-	if (s == NULL)
-		return 0;
-	if (strlen(s) >= sizeof(buf)) {
-		XPD_LOG(ERR, "mempool %s: arguments longer than %zu bytes\n",
-			pool, sizeof(buf) - 1);
-		return -EINVAL;
-	}
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
-
-		if (strcmp(tok, "iova=va") == 0) {
-			a->iova = XPD_IOVA_VA;
-		} else if (strcmp(tok, "iova=bus") == 0) {
-			a->iova = XPD_IOVA_BUS;
-		} else if (strcmp(tok, "iova=auto") == 0) {
-			a->iova = XPD_IOVA_AUTO;
-		} else if (strncmp(tok, "iova=", 5) == 0) {
-			XPD_LOG(ERR,
-				"mempool %s: argument %s: expected iova=va, "
-				"iova=bus or iova=auto\n",
-				pool, tok);
-			return -EINVAL;
-		} else if (strncmp(tok, "trust_peer=", 11) == 0) {
-			if (xp__parse_u64(tok + 11, 0, 1, &v) != 0) {
-				XPD_LOG(ERR,
-					"mempool %s: argument %s: expected "
-					"trust_peer=0 or trust_peer=1\n",
-					pool, tok);
-				return -EINVAL;
-			}
-			a->trust_peer = (int)v;
-		} else {
-			/* xen_dom0's own: it checks them. */
-			used += (size_t)snprintf(a->handler_args + used,
-						 sizeof(a->handler_args) - used,
-						 "%s%s", used ? "," : "", tok);
-		}
-	}
-	return 0;
-}
-
 /* ---- the ops ------------------------------------------------------------ */
-
-static const char *iova_name(enum xpd_iova iova)
-{
-	return iova == XPD_IOVA_BUS ? "bus addresses (xenpool's virt2phy)"
-				    : "virtual addresses";
-}
 
 /*
  * The isolation rule (doc/dpdk.md): DPDK keeps its object headers, and an
@@ -192,7 +117,7 @@ static int xpd_alloc(struct rte_mempool *mp)
 	}
 	if (cfg == NULL)
 		cfg = getenv(XPD_ARGS_ENV);
-	ret = args_parse(mp->name, cfg, &args);
+	ret = xpd_args_parse(mp->name, cfg, 1, &args);
 	if (ret != 0)
 		return ret;
 	snprintf(name, sizeof(name), XPD_PREFIX "%s", mp->name);
@@ -221,16 +146,13 @@ static int xpd_alloc(struct rte_mempool *mp)
 		free(p);
 		return ret;
 	}
-	p->iova = args.iova;
-	if (p->iova == XPD_IOVA_AUTO)
-		p->iova = rte_eal_iova_mode() == RTE_IOVA_VA ? XPD_IOVA_VA
-							     : XPD_IOVA_BUS;
+	p->iova = xpd_iova_resolve(args.iova);
 	mp->pool_data = p;
 	XPD_LOG(NOTICE,
 		"mempool %s: %u objects of %zu bytes on xenpool's %s, "
 		"IOVA: %s\n",
 		mp->name, mp->size, elt, xp_mempool_handler_name(p->xp),
-		iova_name(p->iova));
+		xpd_iova_name(p->iova));
 	return 0;
 }
 
@@ -303,12 +225,7 @@ static ssize_t xpd_calc_mem_size(const struct rte_mempool *mp,
 
 static rte_iova_t obj_iova(const struct xpd_pool *p, const void *va)
 {
-	uint64_t bus;
-
-	if (p->iova == XPD_IOVA_VA)
-		return (rte_iova_t)(uintptr_t)va;
-	bus = xp_mempool_virt2phy(p->xp, va);
-	return bus == XP_BAD_PHYS ? RTE_BAD_IOVA : (rte_iova_t)bus;
+	return xpd_iova_of(p->xp, p->iova, va);
 }
 
 struct place {
@@ -401,14 +318,6 @@ static const struct rte_mempool_ops xpd_ops = {
 
 /* ---- loading -------------------------------------------------------------- */
 
-/* xenpool's log into DPDK's, under this driver's log type. */
-static void log_to_dpdk(int level, const char *msg, void *arg)
-{
-	(void)arg;
-	/* xenpool's levels are syslog's (0 = emergency), DPDK's start at 1. */
-	rte_log((uint32_t)level + 1, xpd_logtype, "xenpool: %s\n", msg);
-}
-
 /*
  * DPDK's table holds RTE_MEMPOOL_MAX_OPS_IDX handlers and drops the rest
  * with one line that is easy to miss; a pool that asks for xen_dom0 then
@@ -442,5 +351,5 @@ static void __attribute__((constructor)) xpd_init(void)
 
 	if (ret < 0)
 		table_full(ret);
-	xp_log_set_callback(log_to_dpdk, NULL);
+	xp_log_set_callback(xpd_log_to_dpdk, NULL);
 }

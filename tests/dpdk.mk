@@ -15,7 +15,8 @@ tests_test_dpdk_CFLAGS = $(XP_TEST_CFLAGS) $(DPDK_CFLAGS) \
 	-I$(top_srcdir)/tests/shim
 tests_test_dpdk_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,-rpath,$(abs_top_builddir)/tests/shim
-tests_test_dpdk_LDADD = $(XP_TEST_LDADD) $(DPDK_LIBS) -Ltests/shim -lxpshim \
+tests_test_dpdk_LDADD = dpdk/libxenpool_dpdk.la $(XP_TEST_LDADD) $(DPDK_LIBS) \
+	-Ltests/shim -lxpshim \
 	$(XP_DL_LIBS)
 EXTRA_tests_test_dpdk_DEPENDENCIES = $(XP_SHIM_LIBS) \
 	dpdk/librte_mempool_xenpool.la xen/libxenpool_xen.la

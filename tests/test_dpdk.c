@@ -37,6 +37,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <xenpool/dpdk.h>
 #include <xenpool/xenpool.h>
 
 #include "xpshim.h"
@@ -392,12 +393,202 @@ static void test_get_put(void **state)
 	assert_true(xpshim_no_leaks());
 }
 
+/* ---- headers-private pools (<xenpool/dpdk.h>) -------------------------- */
+
+struct ext_check {
+	int bus;
+	int shared;
+	unsigned int objs;
+	uintptr_t *rooms;
+};
+
+static void check_ext_mbuf(struct rte_mempool *mp, void *arg, void *obj,
+			   unsigned int idx)
+{
+	struct ext_check *c = arg;
+	struct rte_mbuf *m = obj;
+
+	(void)idx;
+	assert_ptr_equal(m->pool, mp);
+	assert_true(RTE_MBUF_HAS_PINNED_EXTBUF(m));
+	assert_int_equal(m->buf_len, T_ROOM);
+	assert_int_equal(m->priv_size, 16);
+	assert_true(m->buf_iova == (c->bus ? shim_bus(m->buf_addr)
+					   : (uint64_t)(uintptr_t)m->buf_addr));
+	/* The header never in shared memory; the room always, on
+	 * contiguous frames. */
+	assert_true(xpshim_frame_of(m) == T_NO_FRAME);
+	if (c->shared) {
+		assert_true(xpshim_frame_of(m->buf_addr) != T_NO_FRAME);
+		assert_true(frames_contiguous(m->buf_addr, m->buf_len));
+	}
+	assert_int_equal(rte_mbuf_check(m, 1, NULL), 0);
+	c->rooms[c->objs++] = (uintptr_t)m->buf_addr;
+}
+
+static int cmp_uptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every mbuf of a headers-private pool, its rooms distinct, all usable. */
+static void check_private_pool(struct rte_mempool *mp, int bus, int shared)
+{
+	struct ext_check c = {.bus = bus, .shared = shared};
+	struct rte_mbuf **m, *clone;
+	struct rte_mempool *clones;
+	unsigned int i;
+
+	clones = rte_pktmbuf_pool_create_by_ops("t_clones", 15, 0, 0, 0,
+						SOCKET_ID_ANY, "ring_mp_mc");
+	assert_non_null(clones);
+
+	/* The headers on DPDK's ring driver, whatever the preferred ops. */
+	assert_string_equal(rte_mempool_get_ops(mp->ops_index)->name,
+			    "ring_mp_mc");
+	c.rooms = calloc(mp->size, sizeof(*c.rooms));
+	assert_non_null(c.rooms);
+	assert_int_equal(rte_mempool_obj_iter(mp, check_ext_mbuf, &c),
+			 mp->size);
+	qsort(c.rooms, mp->size, sizeof(*c.rooms), cmp_uptr);
+	for (i = 1; i < mp->size; i++)
+		assert_true(c.rooms[i] >= c.rooms[i - 1] + T_ROOM);
+	free(c.rooms);
+	m = calloc(mp->size, sizeof(*m));
+	assert_non_null(m);
+	assert_int_equal(rte_pktmbuf_alloc_bulk(mp, m, mp->size), 0);
+	assert_null(rte_pktmbuf_alloc(mp));
+	for (i = 0; i < mp->size; i++)
+		memset(rte_pktmbuf_mtod(m[i], char *), (int)i, 64);
+	rte_pktmbuf_free_bulk(m, mp->size);
+	assert_int_equal(rte_mempool_avail_count(mp), mp->size);
+	/* A clone (from a pool of plain mbufs, as DPDK wants) shares the
+	 * pinned room; the room's owner comes back to its pool when the last
+	 * reference goes, through the room's free callback. */
+	m[0] = rte_pktmbuf_alloc(mp);
+	assert_non_null(m[0]);
+	clone = rte_pktmbuf_clone(m[0], clones);
+	assert_non_null(clone);
+	assert_ptr_equal(clone->buf_addr, m[0]->buf_addr);
+	assert_true(clone->buf_iova == m[0]->buf_iova);
+	rte_pktmbuf_free(m[0]);
+	assert_int_equal(rte_mempool_avail_count(mp), mp->size - 1);
+	rte_pktmbuf_free(clone);
+	assert_int_equal(rte_mempool_avail_count(mp), mp->size);
+	assert_int_equal(rte_mempool_avail_count(clones), clones->size);
+	rte_mempool_free(clones);
+	free(m);
+}
+
+static void test_private_headers(void **state)
+{
+	struct rte_mempool *mp;
+	struct xp_mempool *rooms;
+	char *log;
+
+	(void)state;
+	/* Read-write grants: the peer may write the rooms, not a header. */
+	shim_reset(XPSHIM_PRESENT);
+	log_begin();
+	mp = xp_dpdk_pktmbuf_pool_create("t_priv", 600, 32, 16, T_ROOM,
+					 SOCKET_ID_ANY, "iova=bus");
+	log = log_end();
+	assert_non_null(mp);
+	assert_non_null(strstr(log, "headers on DPDK's ring_mp_mc, data rooms"));
+	free(log);
+	rooms = xp_dpdk_pktmbuf_pool_rooms(mp);
+	assert_non_null(rooms);
+	assert_ptr_equal(xp_mempool_lookup("dpdkx:t_priv"), rooms);
+	assert_string_equal(xp_mempool_handler_name(rooms), "xen_dom0");
+	assert_null(xp_dpdk_pktmbuf_pool_rooms(NULL));
+	check_private_pool(mp, 1, 1);
+	/* rte_mempool_free() frees the rooms too. */
+	rte_mempool_free(mp);
+	assert_null(xp_mempool_lookup("dpdkx:t_priv"));
+	assert_true(xpshim_no_leaks());
+
+	/* The default IOVA in VA mode. */
+	shim_reset(XPSHIM_PRESENT);
+	mp = xp_dpdk_pktmbuf_pool_create("t_priv_va", 100, 0, 16, T_ROOM,
+					 SOCKET_ID_ANY, NULL);
+	assert_non_null(mp);
+	check_private_pool(mp, 0, 1);
+	rte_mempool_free(mp);
+	assert_true(xpshim_no_leaks());
+
+	/* Without Xen: the rooms on the default handler. */
+	shim_reset(XPSHIM_ABSENT_ENOENT);
+	mp = xp_dpdk_pktmbuf_pool_create("t_priv_fb", 100, 0, 16, T_ROOM,
+					 SOCKET_ID_ANY, NULL);
+	assert_non_null(mp);
+	assert_string_equal(
+		xp_mempool_handler_name(xp_dpdk_pktmbuf_pool_rooms(mp)),
+		"ring_mp_mc");
+	check_private_pool(mp, 0, 0);
+	assert_null(xp_dpdk_pktmbuf_pool_rooms(rte_mempool_lookup("t_gp")));
+	rte_mempool_free(mp);
+	assert_true(xpshim_no_leaks());
+}
+
+/* Each error, and nothing left: no DPDK pool, no xenpool pool, no grant. */
+static void private_refused(const char *name, unsigned int n, uint16_t priv,
+			    uint16_t room, const char *args, int err)
+{
+	char xname[64];
+
+	rte_errno = 0;
+	assert_null(xp_dpdk_pktmbuf_pool_create(name, n, 0, priv, room,
+						SOCKET_ID_ANY, args));
+	assert_int_equal(rte_errno, err);
+	if (name != NULL && strlen(name) < 32) {
+		snprintf(xname, sizeof(xname), "dpdkx:%s", name);
+		assert_null(xp_mempool_lookup(xname));
+		assert_null(rte_mempool_lookup(name));
+	}
+	assert_true(xpshim_no_leaks());
+}
+
+static void test_private_errors(void **state)
+{
+	struct xpshim_config cfg;
+	struct rte_mempool *mp;
+
+	(void)state;
+	shim_reset(XPSHIM_PRESENT);
+	private_refused(NULL, 10, 0, T_ROOM, NULL, EINVAL);
+	private_refused("t_pe", 0, 0, T_ROOM, NULL, EINVAL);
+	private_refused("t_pe", 10, 0, 0, NULL, EINVAL);
+	private_refused("t_pe", 10, 3, T_ROOM, NULL, EINVAL);
+	private_refused("t_pe_name_that_is_far_too_long", 10, 0, T_ROOM, NULL,
+			ENAMETOOLONG);
+	private_refused("t_pe", 10, 0, T_ROOM, "iova=pa", EINVAL);
+	private_refused("t_pe", 10, 0, T_ROOM, "bogus=1", EINVAL);
+	mp = xp_dpdk_pktmbuf_pool_create("t_pe", 10, 0, 0, T_ROOM,
+					 SOCKET_ID_ANY, NULL);
+	assert_non_null(mp);
+	/* The existing pool keeps its rooms; nothing else is made. */
+	rte_errno = 0;
+	assert_null(xp_dpdk_pktmbuf_pool_create("t_pe", 10, 0, 0, T_ROOM,
+						SOCKET_ID_ANY, NULL));
+	assert_int_equal(rte_errno, EEXIST);
+	assert_ptr_equal(xp_dpdk_pktmbuf_pool_rooms(mp),
+			 xp_mempool_lookup("dpdkx:t_pe"));
+	rte_mempool_free(mp);
+	assert_true(xpshim_no_leaks());
+	xpshim_default_config(&cfg);
+	cfg.limit = 8;
+	xpshim_reset(&cfg);
+	private_refused("t_pe", 100, 0, T_ROOM, NULL, ENOSPC);
+}
+
 static int group_setup(void **state)
 {
 	char *argv[] = {
 		"test_dpdk", "--no-huge", "--no-pci", "-m", "128",
 		"--no-shconf", "--no-telemetry", "--log-level=lib.eal:error",
-		"-d", driver_path,
+		"-d", driver_path, "--mbuf-pool-ops-name=xen_dom0",
 	};
 
 	(void)state;
@@ -502,6 +693,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_get_put),
+		cmocka_unit_test(test_private_headers),
+		cmocka_unit_test(test_private_errors),
 	};
 	const char *top = getenv("top_builddir");
 	char drivers[PATH_MAX];
