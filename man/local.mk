@@ -18,6 +18,11 @@ dist_man_MANS += $(XP_MAN3_XEN)
 else
 EXTRA_DIST += $(XP_MAN3_XEN)
 endif
+if XP_DPDK
+dist_man_MANS += $(XP_MAN3_DPDK)
+else
+EXTRA_DIST += $(XP_MAN3_DPDK)
+endif
 EXTRA_DIST += tools/mkman
 
 update-man:

@@ -10,8 +10,9 @@
 #
 #  - A ```c block with no marker must be a complete program: it has a
 #    main(), includes what it uses, is linked with libxenpool (and
-#    libxenpool_xen when it includes <xenpool/xen.h>), runs within 60 s and
-#    exits with status 0.
+#    libxenpool_xen when it includes <xenpool/xen.h>; libxenpool_dpdk and
+#    DPDK's libraries, with DPDK's flags, when it includes <xenpool/dpdk.h>
+#    or a DPDK header), runs within 60 s and exits with status 0.
 #  - Any other block is a fragment, and says so with an HTML comment (not
 #    shown on the rendered page) on the line right before its fence:
 #
@@ -57,6 +58,7 @@ inc=$(cd "$top_srcdir/include" && pwd)
 libtool=$top_builddir/libtool
 core_la=$top_builddir/src/libxenpool.la
 xen_la=$top_builddir/xen/libxenpool_xen.la
+dpdk_la=$top_builddir/dpdk/libxenpool_dpdk.la
 for f in "$top_srcdir/README.md" "$libtool" "$core_la"; do
 	[ -f "$f" ] || {
 		echo "doc_examples: $f not found" >&2
@@ -141,28 +143,42 @@ headers() {
 	printf '#include <xenpool/xenpool.h>\n\n'
 }
 
-# compile SRC OBJ [FLAGS...]: to an object, errors to $tmp/log.
+# uses_dpdk SRC: SRC includes <xenpool/dpdk.h> or DPDK's headers.
+uses_dpdk() {
+	grep -qE '#include <(xenpool/dpdk\.h|rte_[a-z_]+\.h)>' "$1"
+}
+
+# compile SRC OBJ [FLAGS...]: to an object, errors to $tmp/log; with
+# DPDK's flags (make check passes DPDK_CFLAGS) when SRC uses DPDK.
 compile() {
-	src=$1 obj=$2
+	src=$1 obj=$2 dflags=
 	shift 2
-	# $CC and $XP_SAN_FLAGS may hold several words.
+	uses_dpdk "$src" && dflags=${DPDK_CFLAGS:-}
+	# $CC, $XP_SAN_FLAGS and $dflags may hold several words.
 	# shellcheck disable=SC2086
-	$CC -std=gnu11 -Wall -Werror $XP_SAN_FLAGS -pthread "$@" -I"$inc" \
-		-c -o "$obj" "$src" >"$tmp/log" 2>&1
+	$CC -std=gnu11 -Wall -Werror $XP_SAN_FLAGS -pthread "$@" $dflags \
+		-I"$inc" -c -o "$obj" "$src" >"$tmp/log" 2>&1
 }
 
 # link_run OBJ SRC: link with the libraries (the driver too when SRC
-# includes <xenpool/xen.h>), run; 0, 1 (failed) or 77 (no driver built).
+# includes <xenpool/xen.h>, the DPDK bridge and DPDK's libraries when it
+# uses DPDK), run; 0, 1 (failed) or 77 (no driver or bridge built).  The
+# xen_dom0 driver is found by name in the build tree (XENPOOL_DRIVERS).
 link_run() {
 	obj=$1 src=$2 libs=$core_la
 	if grep -q '#include <xenpool/xen.h>' "$src"; then
 		[ -f "$xen_la" ] || return 77
 		libs="$xen_la $core_la"
 	fi
+	if uses_dpdk "$src"; then
+		[ -f "$dpdk_la" ] || return 77
+		libs="$dpdk_la $libs ${DPDK_LIBS:-}"
+	fi
 	# shellcheck disable=SC2086
 	"$libtool" --silent --tag=CC --mode=link $CC $XP_SAN_FLAGS -pthread \
 		-o "${obj%.o}" "$obj" $libs >"$tmp/log" 2>&1 || return 1
-	timeout 60 "${obj%.o}" >"$tmp/log" 2>&1 || {
+	XENPOOL_DRIVERS=$top_builddir/xen/.libs timeout 60 "${obj%.o}" \
+		>"$tmp/log" 2>&1 || {
 		echo "exit status $?" >>"$tmp/log"
 		return 1
 	}
@@ -215,7 +231,7 @@ while [ "$i" -lt "$count" ]; do
 		0) ok "$where: the program compiles, links and runs" ;;
 		77)
 			skip=$((skip + 1))
-			echo "ok - $where: compiles; # SKIP not linked: no xen driver built"
+			echo "ok - $where: compiles; # SKIP not linked: no xen driver or DPDK bridge built"
 			;;
 		*)
 			not_ok "$where: the program links and runs (exit 0)"
@@ -284,7 +300,7 @@ while [ "$i" -lt "$count" ]; do
 		0) ok "$where: fragment compiles, links and runs as main()${unit:+ (unit $unit)}" ;;
 		77)
 			skip=$((skip + 1))
-			echo "ok - $where: compiles; # SKIP not linked: no xen driver built"
+			echo "ok - $where: compiles; # SKIP not linked: no xen driver or DPDK bridge built"
 			;;
 		*)
 			not_ok "$where: fragment links and runs as main() (exit 0)"

@@ -5,11 +5,12 @@
 #
 #  1. for each library, the names listed in the doc against the dynamic
 #     symbols the built library defines (`nm -D --defined-only`), with their
-#     version node; libxenpool_xen only when it is built (--enable-xen), and
-#     none of this in a build without shared libraries (--disable-shared);
+#     version node; libxenpool_xen only when it is built (--enable-xen),
+#     libxenpool_dpdk only with DPDK, and none of this in a build without
+#     shared libraries (--disable-shared);
 #  2. the same lists against the declarations marked XP_EXPORT in
-#     include/xenpool/*.h (xen.h for libxenpool_xen, the others for
-#     libxenpool);
+#     include/xenpool/*.h (xen.h for libxenpool_xen, dpdk.h for
+#     libxenpool_dpdk, the others for libxenpool);
 #  3. every internal name listed (xp__*) is used by the headers: it is there
 #     because inline code calls or reads it;
 #  4. the ABI structures listed against the structures the public headers
@@ -166,10 +167,14 @@ check_library() {
 
 set --
 for h in "$inc"/*.h; do
-	[ "${h##*/}" = xen.h ] || set -- "$@" "$h"
+	case ${h##*/} in
+	xen.h | dpdk.h) ;;
+	*) set -- "$@" "$h" ;;
+	esac
 done
 check_library libxenpool src/libxenpool.la "$@"
 check_library libxenpool_xen xen/libxenpool_xen.la "$inc/xen.h"
+check_library libxenpool_dpdk dpdk/libxenpool_dpdk.la "$inc/dpdk.h"
 
 # The structures defined (with a body) in the public headers.
 cat "$inc"/*.h | sed -E 's:/\*.*\*/::' |

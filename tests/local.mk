@@ -37,8 +37,10 @@ TESTS += tests/doc_symbols.sh tests/doc_examples.sh tests/doc_configure.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
 	CC='$(CC)' CXX='$(CXX)' XP_SAN_FLAGS='$(XP_SAN_FLAGS)' NM='$(NM)' \
+	DPDK_CFLAGS='$(DPDK_CFLAGS)' DPDK_LIBS='$(DPDK_LIBS)' \
 	XENPOOL_LOG=warning; \
-	export top_srcdir top_builddir CC CXX XP_SAN_FLAGS NM XENPOOL_LOG;
+	export top_srcdir top_builddir CC CXX XP_SAN_FLAGS NM DPDK_CFLAGS \
+	DPDK_LIBS XENPOOL_LOG;
 
 if XP_TSAN
 # TSan slows the threaded tests down tenfold: run a fifth of their operations.

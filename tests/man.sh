@@ -5,7 +5,8 @@
 #  1. every public function has a section 3 page, listed in man/pages.mk for
 #     installation with its library: the xp_* functions (not the internal
 #     xp__*) that the built libraries export (nm -D of libxenpool.so and,
-#     with --enable-xen, libxenpool_xen.so), and the static inline xp_*
+#     with --enable-xen, libxenpool_xen.so, and with DPDK,
+#     libxenpool_dpdk.so), and the static inline xp_*
 #     functions of the public headers;
 #  2. the committed section 3 pages and man/pages.mk are what tools/mkman
 #     makes of the headers as they are now (needs perl);
@@ -78,12 +79,14 @@ need() {
 }
 
 for lib in src/.libs/libxenpool.so:XP_MAN3_CORE \
-	xen/.libs/libxenpool_xen.so:XP_MAN3_XEN; do
+	xen/.libs/libxenpool_xen.so:XP_MAN3_XEN \
+	dpdk/.libs/libxenpool_dpdk.so:XP_MAN3_DPDK; do
 	so=$top_builddir/${lib%%:*}
 	var=${lib#*:}
 	if [ ! -f "$so" ]; then
 		case $so in
 		*libxenpool_xen.so) ;; # not built (no --enable-xen): no pages
+		*libxenpool_dpdk.so) ;; # not built (no DPDK): no pages
 		*) skip "no $so (--disable-shared?): exported functions not checked" ;;
 		esac
 		continue
