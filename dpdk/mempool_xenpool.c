@@ -42,6 +42,11 @@
 #include "private.h"
 
 #define XPD_OPS_NAME "xen_dom0"
+/* Other xenpool handlers, on request: DPDK ops "xp:HANDLER" for each
+ * HANDLER in this comma-separated environment variable, read when the
+ * driver loads. */
+#define XPD_HANDLERS_ENV "XENPOOL_DPDK_HANDLERS"
+#define XPD_OPS_PREFIX "xp:"
 /* The environment variable with the handler arguments for pools whose
  * application gives none (pool_config NULL). */
 #define XPD_ARGS_ENV "XENPOOL_DPDK_ARGS"
@@ -100,6 +105,8 @@ static int check_isolation(const struct rte_mempool *mp,
 static int xpd_alloc(struct rte_mempool *mp)
 {
 	const char *cfg = mp->pool_config;
+	const char *ops_name = rte_mempool_get_ops(mp->ops_index)->name;
+	const char *handler = XP_XEN_HANDLER;
 	char name[XP_MEMPOOL_NAMESIZE];
 	unsigned int flags = 0;
 	struct xpd_args args;
@@ -115,6 +122,9 @@ static int xpd_alloc(struct rte_mempool *mp)
 			mp->name);
 		return -ENOTSUP;
 	}
+	/* "xp:HANDLER": that xenpool handler instead of xen_dom0. */
+	if (strncmp(ops_name, XPD_OPS_PREFIX, sizeof(XPD_OPS_PREFIX) - 1) == 0)
+		handler = ops_name + sizeof(XPD_OPS_PREFIX) - 1;
 	if (cfg == NULL)
 		cfg = getenv(XPD_ARGS_ENV);
 	ret = xpd_args_parse(mp->name, cfg, 1, &args);
@@ -130,13 +140,15 @@ static int xpd_alloc(struct rte_mempool *mp)
 		flags |= XP_MEMPOOL_F_SC_GET;
 	elt = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
 	p->xp = xp_mempool_create_ex(name, mp->size, elt, 0, 0, NULL, NULL,
-				     flags, XP_XEN_HANDLER,
+				     flags, handler,
 				     args.handler_args[0] ? args.handler_args
 							  : NULL);
 	if (p->xp == NULL) {
 		ret = -errno;
-		XPD_LOG(ERR, "mempool %s: %u objects of %zu bytes: %s\n",
-			mp->name, mp->size, elt, strerror(errno));
+		XPD_LOG(ERR,
+			"mempool %s: %u objects of %zu bytes on xenpool's "
+			"%s: %s\n",
+			mp->name, mp->size, elt, handler, strerror(errno));
 		free(p);
 		return ret;
 	}
@@ -323,26 +335,73 @@ static const struct rte_mempool_ops xpd_ops = {
  * with one line that is easy to miss; a pool that asks for xen_dom0 then
  * fails much later.  Say it loudly, with what fills the table.
  */
-static void table_full(int err)
+/* The names in DPDK's table, for messages. */
+static void table_names(char *buf, size_t size)
 {
-	char names[RTE_MEMPOOL_MAX_OPS_IDX * (RTE_MEMPOOL_OPS_NAMESIZE + 1)];
 	size_t used = 0;
 	unsigned int i;
 
-	names[0] = '\0';
+	buf[0] = '\0';
 	for (i = 0; i < rte_mempool_ops_table.num_ops &&
-		    i < RTE_MEMPOOL_MAX_OPS_IDX;
+		    i < RTE_MEMPOOL_MAX_OPS_IDX && used < size;
 	     i++)
-		used += (size_t)snprintf(names + used, sizeof(names) - used,
-					 "%s%s", i ? " " : "",
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 i ? " " : "",
 					 rte_mempool_ops_table.ops[i].name);
+}
+
+static void table_full(const char *what, int err)
+{
+	char names[RTE_MEMPOOL_MAX_OPS_IDX * (RTE_MEMPOOL_OPS_NAMESIZE + 1)];
+
+	table_names(names, sizeof(names));
 	fprintf(stderr,
 		"xenpool: cannot register the mempool ops \"%s\": %s; DPDK's "
 		"table holds %d and has: %s.  Load fewer mempool drivers (EAL "
 		"loads every driver of its plugin directory).\n",
-		XPD_OPS_NAME, strerror(-err), RTE_MEMPOOL_MAX_OPS_IDX, names);
+		what, strerror(-err), RTE_MEMPOOL_MAX_OPS_IDX, names);
 	XPD_LOG(ERR, "cannot register the mempool ops \"%s\": %s (%s)\n",
-		XPD_OPS_NAME, strerror(-err), names);
+		what, strerror(-err), names);
+}
+
+/* The ops of "xp:HANDLER" for each handler of XENPOOL_DPDK_HANDLERS. */
+static void register_handlers(void)
+{
+	const char *env = getenv(XPD_HANDLERS_ENV);
+	char buf[XPD_ARGS_MAX], *tok, *save = NULL;
+	struct rte_mempool_ops ops = xpd_ops;
+	int ret;
+
+	if (env == NULL || *env == '\0')
+		return;
+	if (strlen(env) >= sizeof(buf)) {
+		fprintf(stderr, "xenpool: %s longer than %zu bytes: ignored\n",
+			XPD_HANDLERS_ENV, sizeof(buf) - 1);
+		return;
+	}
+	strcpy(buf, env);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if ((size_t)snprintf(ops.name, sizeof(ops.name),
+				     XPD_OPS_PREFIX "%s",
+				     tok) >= sizeof(ops.name)) {
+			fprintf(stderr,
+				"xenpool: %s: handler name %s too long for "
+				"DPDK's ops names (%d bytes with \"%s\"): "
+				"not registered\n",
+				XPD_HANDLERS_ENV, tok,
+				RTE_MEMPOOL_OPS_NAMESIZE - 1, XPD_OPS_PREFIX);
+			continue;
+		}
+		ret = rte_mempool_register_ops(&ops);
+		if (ret == -ENOSPC)
+			table_full(ops.name, ret);
+		else if (ret < 0)
+			fprintf(stderr,
+				"xenpool: cannot register the mempool ops "
+				"\"%s\": %s\n",
+				ops.name, strerror(-ret));
+	}
 }
 
 static void __attribute__((constructor)) xpd_init(void)
@@ -350,6 +409,8 @@ static void __attribute__((constructor)) xpd_init(void)
 	int ret = rte_mempool_register_ops(&xpd_ops);
 
 	if (ret < 0)
-		table_full(ret);
+		table_full(XPD_OPS_NAME, ret);
+	/* After xen_dom0, which keeps its slot first. */
+	register_handlers();
 	xp_log_set_callback(xpd_log_to_dpdk, NULL);
 }

@@ -13,6 +13,9 @@
  * Usage: test_dpdk          the cmocka tests
  *        test_dpdk full     DPDK's ops table full before the driver loads:
  *                           it must say so on stderr (exit 0 if it did)
+ *        test_dpdk full1    one slot free: xen_dom0 takes it, and the
+ *                           driver says that the other handler asked for
+ *                           has none
  * Needs top_builddir (make check sets it) to find the driver and xen_dom0.
  */
 #include "config.h"
@@ -393,6 +396,49 @@ static void test_get_put(void **state)
 	assert_true(xpshim_no_leaks());
 }
 
+/* Other xenpool handlers through the driver (XENPOOL_DPDK_HANDLERS, set
+ * by main before EAL loads the driver). */
+static void test_other_handlers(void **state)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = T_ROOM,
+	};
+	struct rte_mempool *mp;
+	char *log;
+
+	(void)state;
+	shim_reset(XPSHIM_PRESENT);
+	mp = rte_pktmbuf_pool_create_by_ops("t_h", 200, 8, 0, T_ROOM,
+					    SOCKET_ID_ANY, "xp:ring_sp_mc");
+	assert_non_null(mp);
+	assert_string_equal(
+		xp_mempool_handler_name(xp_mempool_lookup("dpdk:t_h")),
+		"ring_sp_mc");
+	check_pool(mp, 0, 0);
+	rte_mempool_free(mp);
+	assert_null(xp_mempool_lookup("dpdk:t_h"));
+
+	/* Registered by name, but no such xenpool handler. */
+	mp = rte_mempool_create_empty("t_h2", 10, 64, 0, sizeof(priv),
+				      SOCKET_ID_ANY, 0);
+	assert_non_null(mp);
+	assert_int_equal(rte_mempool_set_ops_byname(mp, "xp:no_such", NULL),
+			 0);
+	log_begin();
+	assert_int_equal(rte_mempool_populate_default(mp), -ENOENT);
+	log = log_end();
+	assert_non_null(strstr(log, "on xenpool's no_such"));
+	free(log);
+	rte_mempool_free(mp);
+	/* A name too long for DPDK's table was not registered. */
+	mp = rte_mempool_create_empty("t_h3", 10, 64, 0, 0, SOCKET_ID_ANY, 0);
+	assert_non_null(mp);
+	assert_true(rte_mempool_set_ops_byname(
+			    mp, "xp:a_handler_name_of_thirty_chars", NULL) < 0);
+	rte_mempool_free(mp);
+	assert_true(xpshim_no_leaks());
+}
+
 /* ---- headers-private pools (<xenpool/dpdk.h>) -------------------------- */
 
 struct ext_check {
@@ -642,8 +688,13 @@ static unsigned int dummy_count(const struct rte_mempool *mp)
 	return 0;
 }
 
-/* Fill DPDK's table, load the driver, and find its message on stderr. */
-static int run_full(void)
+/*
+ * Fill DPDK's table but @p free slots, load the driver (asked for one more
+ * handler), and find its message on stderr: with no slot left, about
+ * xen_dom0; with one, xen_dom0 takes it and the message is about the
+ * other.
+ */
+static int run_full(unsigned int free_slots)
 {
 	struct rte_mempool_ops ops = {
 		.alloc = dummy_alloc,
@@ -658,14 +709,16 @@ static int run_full(void)
 	size_t len;
 	int saved;
 
-	for (i = 0;; i++) {
+	for (i = 0; rte_mempool_ops_table.num_ops <
+		    RTE_MEMPOOL_MAX_OPS_IDX - free_slots;
+	     i++) {
 		snprintf(ops.name, sizeof(ops.name), "t_dummy%u", i);
 		if (rte_mempool_register_ops(&ops) < 0)
-			break;
+			return 2;
 	}
-	if (tmp == NULL || rte_mempool_ops_table.num_ops !=
-				   RTE_MEMPOOL_MAX_OPS_IDX)
+	if (tmp == NULL)
 		return 2;
+	setenv("XENPOOL_DPDK_HANDLERS", "ring_mp_mc", 1);
 	fflush(stderr);
 	saved = dup(2);
 	dup2(fileno(tmp), 2);
@@ -677,9 +730,15 @@ static int run_full(void)
 	len = fread(buf, 1, sizeof(buf) - 1, tmp);
 	buf[len] = '\0';
 	fputs(buf, stderr);
-	if (strstr(buf, "cannot register the mempool ops \"xen_dom0\"") ==
-		    NULL ||
-	    strstr(buf, "t_dummy15") == NULL)
+	if (free_slots == 0 &&
+	    (strstr(buf, "cannot register the mempool ops \"xen_dom0\"") ==
+		     NULL ||
+	     strstr(buf, "t_dummy15") == NULL))
+		return 1;
+	if (free_slots == 1 &&
+	    (strstr(buf, "cannot register the mempool ops \"xp:ring_mp_mc\"") ==
+		     NULL ||
+	     strstr(buf, "t_dummy14 xen_dom0") == NULL))
 		return 1;
 	printf("the driver said it\n");
 	return 0;
@@ -693,6 +752,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_get_put),
+		cmocka_unit_test(test_other_handlers),
 		cmocka_unit_test(test_private_headers),
 		cmocka_unit_test(test_private_errors),
 	};
@@ -712,6 +772,10 @@ int main(int argc, char **argv)
 	setenv("XENPOOL_DRIVERS", drivers, 1);
 	unsetenv("XENPOOL_DPDK_ARGS");
 	if (argc == 2 && strcmp(argv[1], "full") == 0)
-		return run_full();
+		return run_full(0);
+	if (argc == 2 && strcmp(argv[1], "full1") == 0)
+		return run_full(1);
+	setenv("XENPOOL_DPDK_HANDLERS",
+	       "ring_sp_mc,no_such,a_handler_name_of_thirty_chars", 1);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
