@@ -29,6 +29,7 @@ failed=0
 # What the plan asks for beside the checks (realxen.sh writes it).
 JUMBO=0
 DOMU=0
+DPDK=0
 [ -f /etc/realxen/plan ] && . /etc/realxen/plan
 
 # check NAME COMMAND...: run COMMAND under a time limit, its output shown
@@ -117,6 +118,43 @@ cli cli-mbuf-map-ro mbuf --handler xen_dom0 \
 	--args map=0,refs=@/tmp/refs,writable=0 -n 127 -s 1
 kill "$guest"
 wait "$guest"
+
+# ---- 2b. DPDK on xen_dom0 (built with DPDK) -------------------------------
+# The mempool driver as EAL loads it (-d), and the bridge: every mbuf's
+# bytes read back at its IOVA's machine frame (rx_dpdk); DPDK's own
+# mbuf_autotest on the driver; testpmd forwarding on it.  EAL as in a PV
+# dom0: no hugepages (so IOVA-as-VA mode: iova=bus asked for explicitly).
+if [ "$DPDK" = 1 ]; then
+	limit=$(cat /sys/module/xen_gntalloc/parameters/limit)
+	echo 16384 >/sys/module/xen_gntalloc/parameters/limit
+	EAL="--no-huge --no-pci -m 256 --no-shconf --no-telemetry
+		-d /usr/lib/xenpool/dpdk/librte_mempool_xenpool.so"
+	# shellcheck disable=SC2086 # EAL is a list of words
+	check dpdk-iova rx_dpdk $EAL
+	# shellcheck disable=SC2086
+	check dpdk-mbuf-autotest sh -c 'XENPOOL_DPDK_ARGS=writable=0 \
+		dpdk-test "$@" --mbuf-pool-ops-name=xen_dom0 -- \
+		mbuf_autotest >/tmp/dpdk.out 2>&1; rc=$?
+		grep -v "^EAL: " /tmp/dpdk.out | tail -n 20
+		[ $rc = 0 ] && grep -q "^Test OK" /tmp/dpdk.out &&
+			grep -q "on xenpool.s xen_dom0" /tmp/dpdk.out' \
+		dpdk $EAL
+	# shellcheck disable=SC2086
+	check dpdk-testpmd sh -c '{ sleep 8; echo stop; sleep 1
+		echo "dump_mempool mb_pool_0"; sleep 1; echo quit; } |
+		XENPOOL_DPDK_ARGS=writable=0 dpdk-testpmd "$@" -l 0-1 \
+			--vdev=net_null0 --vdev=net_null1 \
+			--mbuf-pool-ops-name=xen_dom0 -- -i --forward-mode=io \
+			--auto-start --total-num-mbufs=2048 >/tmp/dpdk.out 2>&1
+		rc=$?
+		grep -E "mempool ops|xenpool|RX-packets|TX-packets|ops_name" \
+			/tmp/dpdk.out | tail -n 20
+		[ $rc = 0 ] &&
+		grep -q "preferred mempool ops selected: xen_dom0" /tmp/dpdk.out &&
+		grep -q "ops_name: <xen_dom0>" /tmp/dpdk.out &&
+		grep -Eq "RX-packets: [1-9][0-9]* " /tmp/dpdk.out' dpdk $EAL
+	echo "$limit" >/sys/module/xen_gntalloc/parameters/limit
+fi
 
 # ---- 3. a PV domU beside dom0 -------------------------------------------
 # The toolstack (no init system here: started by hand, as a distribution's

@@ -9,6 +9,7 @@ EXTRA_DIST += \
 	tests/realxen/init-domu.sh \
 	tests/realxen/rx_dom0.c \
 	tests/realxen/rx_domu.c \
+	tests/realxen/rx_dpdk.c \
 	tests/realxen/rxcross.h
 
 if XP_XEN
@@ -36,10 +37,21 @@ tests_realxen_rx_domu_CFLAGS = $(XP_REALXEN_CFLAGS)
 tests_realxen_rx_domu_LDADD = $(XP_REALXEN_LDADD)
 tests_realxen_rx_domu_LDFLAGS = $(AM_LDFLAGS) -no-install
 
+# With DPDK: DPDK in dom0 too (rx_dpdk, dpdk-test, dpdk-testpmd).
+if XP_DPDK
+XP_REALXEN_BINS += tests/realxen/rx_dpdk
+XP_REALXEN_DPDK = --dpdk-driver $(abs_top_builddir)/dpdk/.libs/librte_mempool_xenpool.so
+tests_realxen_rx_dpdk_SOURCES = tests/realxen/rx_dpdk.c
+tests_realxen_rx_dpdk_CFLAGS = $(XP_REALXEN_CFLAGS) $(DPDK_CFLAGS)
+tests_realxen_rx_dpdk_LDADD = dpdk/libxenpool_dpdk.la $(XP_REALXEN_LDADD) \
+	$(DPDK_LIBS)
+tests_realxen_rx_dpdk_LDFLAGS = $(AM_LDFLAGS) -no-install
+endif
+
 check-realxen: all $(XP_REALXEN_BINS)
 	$(SHELL) $(top_srcdir)/tests/realxen/realxen.sh \
 		--builddir $(abs_top_builddir) --driver-dir $(xpdriverdir) \
-		$(REALXEN_FLAGS)
+		$(XP_REALXEN_DPDK) $(REALXEN_FLAGS)
 else
 check-realxen:
 	@echo "check-realxen needs the tests (configure without --disable-tests)" >&2; exit 1

@@ -20,11 +20,15 @@
 #    shared libraries ldd finds for them (the real Xen libraries, not the
 #    shim).
 #
-# Usage: realxen.sh --builddir DIR [--driver-dir DIR] [--no-domu] [--jumbo]
-#                   [--timeout SECONDS] [--keep] [--cache DIR]
+# Usage: realxen.sh --builddir DIR [--driver-dir DIR] [--dpdk-driver SO]
+#                   [--no-domu] [--jumbo] [--timeout SECONDS] [--keep]
+#                   [--cache DIR]
 #   --driver-dir  where the core looks for drivers when installed: the
 #              xen_dom0 driver goes there in dom0, so that the CLI finds it
 #              by itself, as on an installed system (make passes it)
+#   --dpdk-driver  the DPDK mempool driver: DPDK runs in dom0 too (rx_dpdk,
+#              dpdk-test's mbuf_autotest, dpdk-testpmd), with only the DPDK
+#              drivers the checks need (make passes it when built with DPDK)
 #   --no-domu  skip the PV domU and the cross-domain checks
 #   --jumbo    also measure the largest pools of 9000-byte objects
 #   --timeout  give up after this long (default 600 s, plus 600 with
@@ -38,6 +42,7 @@ set -euo pipefail
 
 builddir=
 driver_dir=
+dpdk_driver=
 domu=1
 jumbo=0
 timeout=
@@ -58,6 +63,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--builddir) builddir=$2; shift ;;
 	--driver-dir) driver_dir=$2; shift ;;
+	--dpdk-driver) dpdk_driver=$2; shift ;;
 	--no-domu) domu=0 ;;
 	--jumbo) jumbo=1 ;;
 	--timeout) timeout=$2; shift ;;
@@ -81,7 +87,8 @@ t_start=$(date +%s)
 need_packages() {
 	local missing=() p
 
-	for p in qemu-system-x86 busybox-static cpio; do
+	for p in qemu-system-x86 busybox-static cpio $([ -z "$dpdk_driver" ] ||
+		echo dpdk-dev); do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q "ok installed" || missing+=("$p")
 	done
@@ -154,7 +161,11 @@ install_binary() {
 	local root=$1 src dst=$3 lib
 
 	src=$(real_binary "$2")
-	[ -x "$src" ] || die "$2 is missing (make check-realxen builds the programs)"
+	case $src in
+	*.so | *.so.*) [ -f "$src" ] || die "$2 is missing" ;;
+	*) [ -x "$src" ] ||
+		die "$2 is missing (make check-realxen builds the programs)" ;;
+	esac
 	mkdir -p "$root$(dirname "$dst")"
 	cp "$src" "$root$dst"
 	for lib in $(LD_LIBRARY_PATH=$builddir/src/.libs ldd "$src" |
@@ -233,6 +244,26 @@ on_crash = "destroy"
 CFG
 }
 
+# DPDK in dom0: rx_dpdk, dpdk-test and dpdk-testpmd (Debian's dpdk-dev, from
+# this machine) with their libraries, the xen_dom0 mempool driver in
+# /usr/lib/xenpool/dpdk (EAL refuses -d paths below a world-writable
+# directory), and of EAL's own plugin directory, which EAL loads whole,
+# only the ring mempool driver and the null net driver.
+add_dpdk() {
+	local root=$1 p pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0 so
+
+	install_binary "$root" "$builddir/tests/realxen/rx_dpdk" /bin/rx_dpdk
+	for p in dpdk-test dpdk-testpmd; do
+		install_binary "$root" "$(command -v "$p")" "/bin/$p"
+	done
+	install_binary "$root" "$dpdk_driver" \
+		/usr/lib/xenpool/dpdk/librte_mempool_xenpool.so
+	mkdir -p "$root$pmds"
+	for so in librte_mempool_ring.so.23 librte_net_null.so.23; do
+		install_binary "$root" "$pmds/$so" "$pmds/$so"
+	done
+}
+
 build_dom0_initramfs() {
 	local root=$work/dom0
 
@@ -246,9 +277,11 @@ build_dom0_initramfs() {
 		ln -sf /usr/lib/libxenpool_xen.so.0 \
 			"$root$driver_dir/libxenpool_xen.so"
 	fi
+	[ -z "$dpdk_driver" ] || add_dpdk "$root"
 	cat >"$root/etc/realxen/plan" <<EOF
 JUMBO=$jumbo
 DOMU=$domu
+DPDK=$([ -n "$dpdk_driver" ] && echo 1 || echo 0)
 EOF
 	if [ "$domu" = 1 ]; then
 		build_domu_initramfs
