@@ -40,3 +40,23 @@ bench-callgrind: bench/xenpool-bench$(EXEEXT)
 		--csv bench/bench-callgrind.csv $(BENCH_FLAGS)
 
 .PHONY: bench bench-full bench-callgrind
+
+# make bench-dpdk (bench/dpdk.sh): xenpool's DPDK driver against DPDK's
+# ring_mp_mc under the mock hypervisor; with DPDK and the Xen driver only.
+EXTRA_DIST += bench/dpdk.sh
+if XP_DPDK
+if XP_XEN
+if XP_TESTS
+EXTRA_PROGRAMS += bench/xenpool-dpdk-bench
+CLEANFILES += bench/xenpool-dpdk-bench
+bench_xenpool_dpdk_bench_SOURCES = bench/dpdk_ops.c
+bench_xenpool_dpdk_bench_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -O3
+bench_xenpool_dpdk_bench_LDADD = $(DPDK_LIBS)
+bench_xenpool_dpdk_bench_LDFLAGS = $(AM_LDFLAGS) -no-install
+bench-dpdk: all bench/xenpool-dpdk-bench$(EXEEXT) $(XP_SHIM_LIBS)
+	top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/bench/dpdk.sh \
+		$(BENCH_DPDK_SECONDS)
+endif
+endif
+endif
+.PHONY: bench-dpdk

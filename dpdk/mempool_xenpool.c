@@ -17,9 +17,11 @@
  * object whose header IOVA is the IOVA of that byte.  The objects are
  * already free in the xenpool pool, so populate enqueues nothing.
  *
- * get and put: DPDK's object is the xenpool element plus mp->header_size;
- * dequeue and enqueue move between the two through xenpool's ring store,
- * without a xenpool cache (DPDK's own cache is in front).
+ * get and put: DPDK's object is the xenpool element plus mp->header_size.
+ * The driver keeps DPDK's object pointers in an xp_ring of its own, so that
+ * dequeue and enqueue are a ring operation each with no conversion (DPDK's
+ * own cache is in front); the xenpool pool lends it all its elements for
+ * the pool's life (so xenpool counts them all in use).
  *
  * Only the public xp_ API is used.
  */
@@ -60,10 +62,24 @@ RTE_LOG_REGISTER(xpd_logtype, pmd.mempool.xenpool, NOTICE);
 
 /* A pool's state (mp->pool_data), in private memory. */
 struct xpd_pool {
+	struct xp_ring *ring; /* DPDK's free objects */
 	struct xp_mempool *xp;
-	enum xpd_iova iova; /* resolved: VA or BUS */
-	int placed;         /* populate has handed the objects to DPDK */
+	enum xpd_iova iova;   /* resolved: VA or BUS */
+	int placed;           /* populate has handed the objects to DPDK */
 };
+
+/* Every element out of the xenpool pool, lent to DPDK: 0 or -errno. */
+static int lend_all(struct xp_mempool *xp, unsigned int n)
+{
+	void **tmp = malloc(n * sizeof(*tmp));
+	int ret;
+
+	if (tmp == NULL)
+		return -ENOMEM;
+	ret = xp_mempool_get_bulk(xp, tmp, n) == 0 ? 0 : -EPROTO;
+	free(tmp);
+	return ret;
+}
 
 /* ---- the ops ------------------------------------------------------------ */
 
@@ -153,7 +169,18 @@ static int xpd_alloc(struct rte_mempool *mp)
 		return ret;
 	}
 	ret = check_isolation(mp, p->xp, args.trust_peer);
+	if (ret == 0) {
+		p->ring = xp_ring_create(
+			mp->size,
+			((mp->flags & RTE_MEMPOOL_F_SP_PUT) ? XP_RING_F_SP_ENQ
+							    : 0) |
+				((mp->flags & RTE_MEMPOOL_F_SC_GET)
+					 ? XP_RING_F_SC_DEQ
+					 : 0));
+		ret = p->ring == NULL ? -ENOMEM : lend_all(p->xp, mp->size);
+	}
 	if (ret != 0) {
+		xp_ring_free(p->ring);
 		xp_mempool_free(p->xp);
 		free(p);
 		return ret;
@@ -174,51 +201,34 @@ static void xpd_free(struct rte_mempool *mp)
 
 	if (p == NULL)
 		return;
+	xp_ring_free(p->ring);
 	xp_mempool_free(p->xp);
 	free(p);
 	mp->pool_data = NULL;
 }
 
-/* At most this many objects converted at once on the stack. */
-#define XPD_BATCH 64u
-
 static int xpd_enqueue(struct rte_mempool *mp, void *const *objs,
 		       unsigned int n)
 {
 	struct xpd_pool *p = mp->pool_data;
-	size_t hdr = mp->header_size;
-	void *elts[XPD_BATCH];
 
-	while (n > 0) {
-		unsigned int k = n < XPD_BATCH ? n : XPD_BATCH, i;
-
-		for (i = 0; i < k; i++)
-			elts[i] = (char *)objs[i] - hdr;
-		xp_mempool_put_bulk(p->xp, elts, k);
-		objs += k;
-		n -= k;
-	}
-	return 0;
+	return xp_ring_enqueue_bulk(p->ring, objs, n, NULL) == n ? 0
+								  : -ENOBUFS;
 }
 
 static int xpd_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
 	struct xpd_pool *p = mp->pool_data;
-	size_t hdr = mp->header_size;
-	unsigned int i;
 
-	if (xp_mempool_get_bulk(p->xp, objs, n) != 0)
-		return -ENOBUFS;
-	for (i = 0; i < n; i++)
-		objs[i] = (char *)objs[i] + hdr;
-	return 0;
+	return xp_ring_dequeue_bulk(p->ring, objs, n, NULL) == n ? 0
+								  : -ENOBUFS;
 }
 
 static unsigned int xpd_get_count(const struct rte_mempool *mp)
 {
 	const struct xpd_pool *p = mp->pool_data;
 
-	return xp_mempool_avail_count(p->xp);
+	return xp_ring_count(p->ring);
 }
 
 /* The objects live in xenpool's memory: DPDK's memzone need only exist
@@ -286,6 +296,8 @@ static void place_obj(struct xp_mempool *xp, void *arg, void *elt,
 	(void)xp;
 	(void)idx;
 	pl->obj_cb(pl->mp, pl->obj_cb_arg, obj, obj_iova(pl->p, obj));
+	/* Free, in DPDK's ring (it holds mp->size: never full). */
+	xp_ring_enqueue_bulk(pl->p->ring, (void *const *)&obj, 1, NULL);
 	pl->objs++;
 }
 
@@ -304,7 +316,9 @@ static int xpd_populate(struct rte_mempool *mp, unsigned int max_objs,
 	(void)vaddr;
 	(void)iova;
 	(void)len;
-	/* Every object at once: DPDK asks for all of them first. */
+	/* Every object at once: DPDK asks for all of them first.  The
+	 * objects are in the pool's ring from here (DPDK's populate helper
+	 * would enqueue them through the ops). */
 	if (p->placed || max_objs < mp->size)
 		return p->placed ? 0 : -EINVAL;
 	xp_mempool_mem_iter(p->xp, place_chunk, &pl);
