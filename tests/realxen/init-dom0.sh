@@ -149,6 +149,7 @@ if [ "$DPDK" = 1 ]; then
 		rc=$?
 		grep -E "mempool ops|xenpool|RX-packets|TX-packets|ops_name" \
 			/tmp/dpdk.out | tail -n 20
+		[ $rc = 0 ] || tail -n 30 /tmp/dpdk.out
 		[ $rc = 0 ] &&
 		grep -q "preferred mempool ops selected: xen_dom0" /tmp/dpdk.out &&
 		grep -q "ops_name: <xen_dom0>" /tmp/dpdk.out &&

@@ -259,7 +259,8 @@ add_dpdk() {
 	install_binary "$root" "$dpdk_driver" \
 		/usr/lib/xenpool/dpdk/librte_mempool_xenpool.so
 	mkdir -p "$root$pmds"
-	for so in librte_mempool_ring.so.23 librte_net_null.so.23; do
+	# EAL loads the files named *.so or *.so.ABI (23.0) there.
+	for so in librte_mempool_ring.so.23.0 librte_net_null.so.23.0; do
 		install_binary "$root" "$pmds/$so" "$pmds/$so"
 	done
 }

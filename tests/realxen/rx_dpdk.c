@@ -128,6 +128,8 @@ int main(int argc, char **argv)
 {
 	struct rte_mempool *mp;
 
+	unsigned int i;
+
 	if (rte_eal_init(argc, argv) < 0) {
 		printf("rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -137,6 +139,10 @@ int main(int argc, char **argv)
 		printf("xenforeignmemory_open: %s\n", strerror(errno));
 		return 1;
 	}
+	printf("DPDK's mempool ops:");
+	for (i = 0; i < rte_mempool_ops_table.num_ops; i++)
+		printf(" %s", rte_mempool_ops_table.ops[i].name);
+	printf("\n");
 	/* The driver, as an unchanged application's pools get it. */
 	setenv("XENPOOL_DPDK_ARGS", "writable=0,iova=bus", 1);
 	mp = rte_pktmbuf_pool_create_by_ops("rx_drv", RX_N, 0, 0, RX_ROOM,
