@@ -207,21 +207,38 @@ static void xpd_free(struct rte_mempool *mp)
 	mp->pool_data = NULL;
 }
 
+/* The single-producer and single-consumer sides out of line: the common
+ * multi-threaded path inlines one variant only, and stays short. */
+static __attribute__((noinline)) int sp_enqueue(struct xp_ring *r,
+						void *const *objs,
+						unsigned int n)
+{
+	return xp_ring_sp_enqueue_bulk(r, objs, n, NULL) == n ? 0 : -ENOBUFS;
+}
+
+static __attribute__((noinline)) int sc_dequeue(struct xp_ring *r,
+						void **objs, unsigned int n)
+{
+	return xp_ring_sc_dequeue_bulk(r, objs, n, NULL) == n ? 0 : -ENOBUFS;
+}
+
 static int xpd_enqueue(struct rte_mempool *mp, void *const *objs,
 		       unsigned int n)
 {
-	struct xpd_pool *p = mp->pool_data;
+	struct xp_ring *r = ((struct xpd_pool *)mp->pool_data)->ring;
 
-	return xp_ring_enqueue_bulk(p->ring, objs, n, NULL) == n ? 0
-								  : -ENOBUFS;
+	if (r->flags & XP_RING_F_SP_ENQ)
+		return sp_enqueue(r, objs, n);
+	return xp_ring_mp_enqueue_bulk(r, objs, n, NULL) == n ? 0 : -ENOBUFS;
 }
 
 static int xpd_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
-	struct xpd_pool *p = mp->pool_data;
+	struct xp_ring *r = ((struct xpd_pool *)mp->pool_data)->ring;
 
-	return xp_ring_dequeue_bulk(p->ring, objs, n, NULL) == n ? 0
-								  : -ENOBUFS;
+	if (r->flags & XP_RING_F_SC_DEQ)
+		return sc_dequeue(r, objs, n);
+	return xp_ring_mc_dequeue_bulk(r, objs, n, NULL) == n ? 0 : -ENOBUFS;
 }
 
 static unsigned int xpd_get_count(const struct rte_mempool *mp)
