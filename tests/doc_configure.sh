@@ -26,20 +26,7 @@ set -eu
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
 
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	fail=$((fail + 1))
-	echo "not ok - $*"
-}
+. "$top_srcdir/tests/tap-lib.sh"
 
 docs="$top_srcdir/README.md $(ls "$top_srcdir"/doc/*.md)"
 for f in $docs "$top_srcdir/configure" "$top_srcdir/configure.ac" \

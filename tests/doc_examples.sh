@@ -48,11 +48,8 @@ set -eu
 : "${CC:=cc}"
 : "${XP_SAN_FLAGS:=}"
 
-pass=0
-fail=0
+. "$top_srcdir/tests/tap-lib.sh"
 skip=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 inc=$(cd "$top_srcdir/include" && pwd)
 libtool=$top_builddir/libtool
@@ -65,16 +62,6 @@ for f in "$top_srcdir/README.md" "$libtool" "$core_la"; do
 		exit 99
 	}
 done
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	fail=$((fail + 1))
-	echo "not ok - $*"
-}
 
 # Split every ```c block of the docs into $tmp/ex/N.{where,kind,prelude,c}:
 # where = FILE:LINE of the fence, kind = the marker's first line after

@@ -30,20 +30,7 @@ set -eu
 
 doc=$top_srcdir/doc/versioning.md
 inc=$top_srcdir/include/xenpool
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	fail=$((fail + 1))
-	echo "not ok - $*"
-}
+. "$top_srcdir/tests/tap-lib.sh"
 
 for f in "$doc" "$inc/xenpool.h"; do
 	[ -f "$f" ] || {

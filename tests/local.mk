@@ -11,7 +11,7 @@ SH_LOG_COMPILER = $(SHELL)
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1024 --fair-sched=yes \
 	--suppressions=$(top_srcdir)/tests/dpdk.supp
 EXTRA_DIST += tests/headers.sh tests/cli.sh tests/cli-lib.sh \
-	tests/static_link.sh tests/man.sh tests/doc_symbols.sh \
+	tests/static_link.sh tests/man.sh tests/tap-lib.sh tests/doc_symbols.sh \
 	tests/doc_examples.sh tests/doc_configure.sh
 
 if XP_TESTS

@@ -23,21 +23,8 @@ set -eu
 : "${NM:=nm}"
 
 man=$top_srcdir/man
-pass=0
-fail=0
+. "$top_srcdir/tests/tap-lib.sh"
 skipped=
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	fail=$((fail + 1))
-	echo "not ok - $*"
-}
 
 skip() {
 	skipped=yes
