@@ -26,6 +26,8 @@ XP_MAN3_CORE = \
 	man/man3/xp_mempool_cache_create.3 \
 	man/man3/xp_mempool_cache_flush.3 \
 	man/man3/xp_mempool_cache_free.3 \
+	man/man3/xp_mempool_chunk_count.3 \
+	man/man3/xp_mempool_chunk_info.3 \
 	man/man3/xp_mempool_chunk_objs.3 \
 	man/man3/xp_mempool_chunk_size.3 \
 	man/man3/xp_mempool_create.3 \

@@ -62,6 +62,39 @@ unsigned int xp_mempool_mem_iter(struct xp_mempool *mp,
 	return mp->core->nchunks;
 }
 
+unsigned int xp_mempool_chunk_count(const struct xp_mempool *mp)
+{
+	return mp == NULL ? 0 : mp->core->nchunks;
+}
+
+int xp_mempool_chunk_info(const struct xp_mempool *mp, unsigned int idx,
+			  struct xp_mempool_chunk *out)
+{
+	const struct xp__chunk *c;
+	size_t covered;
+
+	if (mp == NULL || out == NULL)
+		return -EINVAL;
+	if (idx >= mp->core->nchunks)
+		return -ENOENT;
+	c = &mp->core->chunks[idx];
+	/* From the first object to the end of the last one's element (and
+	 * debug guard): the alignment before and the tail after are waste. */
+	covered = c->nobjs == 0 ? 0
+				: (size_t)(c->nobjs - 1) * mp->obj_stride +
+					  mp->elt_size + mp->core->guard;
+	*out = (struct xp_mempool_chunk){
+		.va = (void *)c->va,
+		.len = c->len,
+		.phys = c->phys,
+		.first_obj = c->nobjs ? (void *)c->first_obj : NULL,
+		.first_idx = c->first_idx,
+		.nobjs = c->nobjs,
+		.waste = c->len - covered,
+	};
+	return 0;
+}
+
 static int audit_counts(struct xp_mempool *mp)
 {
 	unsigned int handler = xp__dispatch_count(mp);

@@ -1310,6 +1310,99 @@ static void test_chunk_objs(void **state)
 	}
 }
 
+/* xp_mempool_chunk_info against mem_iter and obj_iter: each object in the
+ * chunk that claims it, in order, stride apart; the waste adds up. */
+struct cinfo_walk {
+	struct xp_mempool *mp;
+	unsigned int chunk, in_chunk;
+	struct xp_mempool_chunk c;
+};
+
+static void cinfo_mem(struct xp_mempool *mp, void *arg, void *va,
+		      uint64_t phys, size_t len, unsigned int idx)
+{
+	struct xp_mempool_chunk c;
+
+	(void)arg;
+	assert_int_equal(xp_mempool_chunk_info(mp, idx, &c), 0);
+	assert_ptr_equal(c.va, va);
+	assert_int_equal(c.len, len);
+	assert_true(c.phys == phys);
+}
+
+static void cinfo_obj(struct xp_mempool *mp, void *arg, void *obj,
+		      unsigned int idx)
+{
+	struct cinfo_walk *w = arg;
+
+	/* Objects come chunk by chunk; skip the chunks that hold none. */
+	while (w->in_chunk == w->c.nobjs) {
+		assert_int_equal(xp_mempool_chunk_info(mp, w->chunk++, &w->c),
+				 0);
+		w->in_chunk = 0;
+	}
+	if (w->in_chunk == 0) {
+		assert_ptr_equal(w->c.first_obj, obj);
+		assert_int_equal(w->c.first_idx, idx);
+	}
+	assert_ptr_equal(obj, (char *)w->c.first_obj +
+				      (size_t)w->in_chunk * mp->obj_stride);
+	assert_true((char *)obj + mp->elt_size <=
+		    (char *)w->c.va + w->c.len);
+	w->in_chunk++;
+}
+
+static void check_chunk_info(struct xp_mempool *mp)
+{
+	struct cinfo_walk w = {.mp = mp};
+	struct xp_mempool_chunk c, before;
+	unsigned int i, n = xp_mempool_chunk_count(mp), objs = 0;
+
+	assert_true(n >= 1);
+	assert_int_equal(xp_mempool_mem_iter(mp, cinfo_mem, NULL), n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(xp_mempool_chunk_info(mp, i, &c), 0);
+		objs += c.nobjs;
+		if (c.nobjs == 0) {
+			assert_null(c.first_obj);
+			assert_int_equal(c.waste, c.len);
+		} else {
+			assert_int_equal(c.waste + (size_t)(c.nobjs - 1) *
+							   mp->obj_stride +
+						 mp->elt_size,
+					 c.len);
+			assert_true(c.waste >=
+				    (size_t)((char *)c.first_obj -
+					     (char *)c.va));
+		}
+	}
+	assert_int_equal(objs, mp->size);
+	assert_int_equal(xp_mempool_obj_iter(mp, cinfo_obj, &w), mp->size);
+	/* Errors leave the output alone. */
+	memset(&before, 0x5a, sizeof(before));
+	c = before;
+	assert_int_equal(xp_mempool_chunk_info(mp, n, &c), -ENOENT);
+	assert_int_equal(xp_mempool_chunk_info(NULL, 0, &c), -EINVAL);
+	assert_int_equal(memcmp(&c, &before, sizeof(c)), 0);
+	assert_int_equal(xp_mempool_chunk_info(mp, 0, NULL), -EINVAL);
+	assert_int_equal(xp_mempool_chunk_count(NULL), 0);
+}
+
+static void test_chunk_info(void **state)
+{
+	struct xp_mempool *mp;
+
+	(void)state;
+	mp = tu_mk_pool("cinfo", 50, 100, 0, 0, "t_chunks");
+	assert_true(xp_mempool_chunk_count(mp) > 5);
+	check_chunk_info(mp);
+	xp_mempool_free(mp);
+	mp = tu_mk_pool("cinfo1", 1000, 2000, 0, 0, "ring_mp_mc");
+	assert_int_equal(xp_mempool_chunk_count(mp), 1);
+	check_chunk_info(mp);
+	xp_mempool_free(mp);
+}
+
 /* ---- the core's ring store -------------------------------------------- */
 
 static void test_ring_store(void **state)
@@ -2091,6 +2184,7 @@ int main(void)
 		cmocka_unit_test(test_populate_errors),
 		cmocka_unit_test(test_chunk_size),
 		cmocka_unit_test(test_chunk_objs),
+		cmocka_unit_test(test_chunk_info),
 		cmocka_unit_test(test_ring_store),
 		cmocka_unit_test(test_ring_store_enomem),
 		cmocka_unit_test(test_virt2phy_default),

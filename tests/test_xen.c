@@ -1576,6 +1576,50 @@ static void test_map_readonly(void **state)
 	xt_assert_no_leaks();
 }
 
+/*
+ * xp_mempool_chunk_info on xen_dom0, against the shim's frames: each chunk
+ * lies on consecutive frames, its phys is its first byte's, the frames
+ * around it are not its continuation (a chunk is a whole run), and every
+ * object of the pool is in one.
+ */
+static void test_chunk_info_frames(void **state)
+{
+	static const unsigned int elts[] = { 64, 2000, 9000 };
+	unsigned int e, i, k, objs;
+
+	(void)state;
+	for (e = 0; e < sizeof(elts) / sizeof(elts[0]); e++) {
+		struct xp_mempool *mp;
+
+		xt_cfg_set(XPSHIM_CONTIG_RANDOM, 6, 21 + e);
+		xt_shim_reset();
+		mp = xt_create_ok(elts[e] > 4096 ? 40 : 300, elts[e], 0, 0,
+				  "peer=7");
+		objs = 0;
+		for (i = 0; i < xp_mempool_chunk_count(mp); i++) {
+			struct xp_mempool_chunk c;
+			uintptr_t va;
+			uint64_t f0;
+
+			assert_int_equal(xp_mempool_chunk_info(mp, i, &c), 0);
+			va = (uintptr_t)c.va;
+			f0 = xpshim_frame_of(c.va);
+			assert_true(f0 != XT_NO_FRAME);
+			assert_true(c.phys == f0 * XT_PAGE + (va & (XT_PAGE - 1)));
+			for (k = 1; (va & ~(XT_PAGE - 1)) + k * XT_PAGE <
+				    va + c.len;
+			     k++)
+				assert_true(xpshim_frame_of((void *)(
+						    (va & ~(XT_PAGE - 1)) +
+						    k * XT_PAGE)) == f0 + k);
+			objs += c.nobjs;
+		}
+		assert_int_equal(objs, mp->size);
+		xp_mempool_free(mp);
+		xt_assert_no_leaks();
+	}
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, xt_test_setup, test_teardown)
 
 int main(void)
@@ -1604,6 +1648,7 @@ int main(void)
 		TEST(test_debug_mode),
 		TEST(test_map_mode),
 		TEST(test_map_readonly),
+		TEST(test_chunk_info_frames),
 	};
 
 	return cmocka_run_group_tests(tests, xt_group_setup, NULL);

@@ -546,6 +546,37 @@ XP_EXPORT unsigned int xp_mempool_obj_iter(struct xp_mempool *mp,
 XP_EXPORT unsigned int xp_mempool_mem_iter(struct xp_mempool *mp,
 					   xp_mempool_mem_cb_t *cb, void *arg);
 
+/** A chunk and the objects populate placed in it (xp_mempool_chunk_info). */
+struct xp_mempool_chunk {
+	void *va;           /**< start of the chunk, as given to populate */
+	size_t len;         /**< its length in bytes */
+	uint64_t phys;      /**< bus address of va, or XP_BAD_PHYS */
+	void *first_obj;    /**< the first object placed in it, or NULL */
+	unsigned int first_idx; /**< that object's index */
+	unsigned int nobjs; /**< objects placed in it, mp->obj_stride apart */
+	/** Bytes no object covers: before the first object (alignment) and
+	 *  after the end of the last one's element (a tail too short for
+	 *  another object, or left over once the pool was full); len when
+	 *  the chunk holds none. */
+	size_t waste;
+};
+
+/** Chunks recorded by populate (0 when @p mp is NULL). */
+XP_EXPORT unsigned int xp_mempool_chunk_count(const struct xp_mempool *mp);
+
+/**
+ * Chunk @p idx (populate order, as xp_mempool_mem_iter() numbers them)
+ * with its objects: what a tool needs to draw where a pool's objects live
+ * (xenpool chunks).
+ *
+ * @return 0 with @p out filled, -EINVAL (@p mp or @p out NULL) or -ENOENT
+ *         (@p idx not below xp_mempool_chunk_count()); @p out is then
+ *         unchanged.
+ */
+XP_EXPORT int xp_mempool_chunk_info(const struct xp_mempool *mp,
+				    unsigned int idx,
+				    struct xp_mempool_chunk *out);
+
 /**
  * Check the pool's consistency.  Meant for a quiescent pool (no thread
  * getting or putting); details of a failure are logged at XP_LOG_ERR.
