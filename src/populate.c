@@ -331,7 +331,7 @@ int xp_mempool_handler_fallback(struct xp_mempool *mp, const char *why)
 int xp_mempool_populate_default(struct xp_mempool *mp)
 {
 	struct xp__anon *a;
-	size_t len;
+	size_t need, len;
 	void *va;
 	int ret;
 
@@ -341,10 +341,12 @@ int xp_mempool_populate_default(struct xp_mempool *mp)
 		return -EBUSY;
 	if (mp->core->populated == mp->size)
 		return 0;
-	len = xp_mempool_chunk_size(mp, mp->size - mp->core->populated);
-	if (len == 0 || len > SIZE_MAX - XP_PAGE_SIZE)
+	need = xp_mempool_chunk_size(mp, mp->size - mp->core->populated);
+	if (need == 0 || need > SIZE_MAX - XP_PAGE_SIZE)
 		return -ENOMEM;
-	len = xp__align_up(len, XP_PAGE_SIZE);
+	/* Whole pages mapped; the chunk is what the objects need, so that
+	 * it holds no waste (xp_mempool_chunk_info). */
+	len = xp__align_up(need, XP_PAGE_SIZE);
 	a = malloc(sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
@@ -354,7 +356,7 @@ int xp_mempool_populate_default(struct xp_mempool *mp)
 		free(a);
 		return -ENOMEM;
 	}
-	ret = xp_mempool_populate(mp, va, (uint64_t)(uintptr_t)va, len);
+	ret = xp_mempool_populate(mp, va, (uint64_t)(uintptr_t)va, need);
 	if (ret <= 0) {
 		munmap(va, len);
 		free(a);

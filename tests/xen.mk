@@ -3,7 +3,7 @@
 # (tests/shim/local.mk builds it and puts it in the tests' LD_LIBRARY_PATH,
 # so that libxenpool's Xen dependencies resolve to the stand-ins).  Include
 # after tests/local.mk, whose XP_TEST_CFLAGS and XP_TEST_LDADD this uses.
-EXTRA_DIST += tests/cli_xen.sh tests/noxenlib.sh
+EXTRA_DIST += tests/cli_xen.sh tests/noxenlib.sh tests/cli_chunks.sh
 
 if XP_XEN
 if XP_TESTS
@@ -22,7 +22,8 @@ XP_XEN_UNIT_TESTS = \
 	tests/test_mbuf_xen
 
 check_PROGRAMS += $(XP_XEN_UNIT_TESTS)
-TESTS += $(XP_XEN_UNIT_TESTS) tests/cli_xen.sh tests/noxenlib.sh
+TESTS += $(XP_XEN_UNIT_TESTS) tests/cli_xen.sh tests/noxenlib.sh \
+	tests/cli_chunks.sh
 
 tests_test_xen_SOURCES = tests/test_xen.c tests/xentest.h tests/testutil.h
 tests_test_xen_CFLAGS = $(XP_XEN_TEST_CFLAGS)

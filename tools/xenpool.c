@@ -5,6 +5,7 @@
  *   xenpool handlers      list the registered handlers
  *   xenpool demo [...]    run a get/put workload on a pool and audit it
  *   xenpool mbuf [...]    run an RX/TX-like loop on a packet buffer pool
+ *   xenpool chunks [...]  show where a pool's objects live (chunks.c)
  *
  * Exit status: 0 on success, 1 when the library reports a failure (a pool
  * that cannot be created, an audit that fails), 2 on bad usage.
@@ -26,14 +27,9 @@
 #include <xenpool/xenpool.h>
 
 #include "../src/number.h"
+#include "cli.h"
 
-#define EXIT_USAGE 2
-/* Not an exit status: option parsing says "go on". */
-#define PARSE_GO (-1)
-
-/* Limits of the demo's knobs: what makes sense for a demonstration. */
-#define DEMO_MAX_OBJS	  (1u << 24)
-#define DEMO_MAX_ELT_SIZE (1u << 20)
+/* Limits of the demo's other knobs. */
 #define DEMO_MAX_THREADS  256
 #define DEMO_MAX_SECONDS  3600
 #define DEMO_MAX_BULK	  1024
@@ -80,7 +76,7 @@ struct worker {
 	uint64_t misses; /* gets refused with -ENOENT */
 };
 
-static const char *progname = "xenpool";
+const char *progname = "xenpool";
 
 static void usage_main(FILE *f)
 {
@@ -91,6 +87,7 @@ static void usage_main(FILE *f)
 		"  handlers        list the registered mempool handlers\n"
 		"  demo            run a get/put workload on a pool, audit it\n"
 		"  mbuf            run an RX/TX-like loop on packet buffers\n"
+		"  chunks          show where a pool's objects live\n"
 		"  help [COMMAND]  show this help, or a command's\n"
 		"\n"
 		"Options:\n"
@@ -165,11 +162,7 @@ static void usage_mbuf(FILE *f)
 		XP_MEMPOOL_CACHE_MAX_SIZE, DEMO_MAX_SECONDS);
 }
 
-static int usage_error(const char *cmd, const char *fmt, ...)
-	XP_PRINTF(2, 3);
-
-/* Print "xenpool [cmd]: message" and a hint; returns the usage status. */
-static int usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -194,8 +187,8 @@ static int parse_uint(const char *s, unsigned int min, unsigned int max,
 	return ret;
 }
 
-static int cmd_number(const char *cmd, const char *opt, const char *s,
-		      unsigned int min, unsigned int max, unsigned int *out)
+int cmd_number(const char *cmd, const char *opt, const char *s,
+	       unsigned int min, unsigned int max, unsigned int *out)
 {
 	int ret = parse_uint(s, min, max, out);
 
@@ -212,8 +205,7 @@ static int demo_number(const char *opt, const char *s, unsigned int min,
 	return cmd_number("demo", opt, s, min, max, out);
 }
 
-/* getopt_long() returned '?' (unknown option) or ':' (missing argument). */
-static int getopt_error(const char *cmd, int c, char **argv)
+int getopt_error(const char *cmd, int c, char **argv)
 {
 	const char *arg = argv[optind - 1];
 	char shortopt[3] = {'-', (char)optopt, '\0'};
@@ -603,9 +595,8 @@ static int demo_check(struct xp_mempool *mp)
 	return ret == 0 && in_use == 0 ? 0 : EXIT_FAILURE;
 }
 
-/* A pool the library would not create: what was asked, and why. */
-static void create_failed(const char *cmd, const char *what,
-			  const char *handler, const char *args, int err)
+void create_failed(const char *cmd, const char *what, const char *handler,
+		   const char *args, int err)
 {
 	fprintf(stderr,
 		"%s %s: cannot create a pool of %s, on handler '%s'%s%s%s: "
@@ -993,6 +984,8 @@ static int cmd_help(int argc, char **argv)
 		usage_demo(stdout);
 	else if (strcmp(argv[1], "mbuf") == 0)
 		usage_mbuf(stdout);
+	else if (strcmp(argv[1], "chunks") == 0)
+		usage_chunks(stdout);
 	else if (strcmp(argv[1], "help") == 0)
 		usage_main(stdout);
 	else
@@ -1007,6 +1000,7 @@ static const struct {
 	{"handlers", cmd_handlers},
 	{"demo", cmd_demo},
 	{"mbuf", cmd_mbuf},
+	{"chunks", cmd_chunks},
 	{"help", cmd_help},
 };
 
@@ -1046,6 +1040,6 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error(NULL, "missing command (handlers, demo, "
-					 "mbuf or help)");
+					 "mbuf, chunks or help)");
 	return run_command(argc - optind, argv + optind);
 }
