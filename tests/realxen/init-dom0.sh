@@ -100,6 +100,9 @@ cli cli-demo-share-ro demo --handler xen_dom0 --args peer=0,writable=0 \
 	-n 200 -e 2048 -s 1
 cli cli-mbuf-share-ro mbuf --handler xen_dom0 --args peer=0,writable=0 \
 	-n 255 -s 1
+cli cli-chunks chunks --handler xen_dom0 --args peer=0 -n 64 -e 9000 --all
+cli cli-chunks-svg chunks --handler xen_dom0 --args peer=0 -n 64 -e 9000 \
+	--format svg -o /tmp/chunks.svg
 
 # Map mode: a "guest" (this domain, through rx_dom0 grant) grants pages.
 rm -f /tmp/refs

@@ -927,6 +927,48 @@ static void test_jumbo(void **state)
 	rx_assert_no_grants();
 }
 
+/*
+ * The chunk map that `xenpool chunks` prints (xp_mempool_chunk_info) of a
+ * jumbo pool, against the machine frames: the first and last byte of every
+ * page of every chunk, written through the pool, are found at the chunk's
+ * bus address plus their offset in it, through foreign mappings of those
+ * frames; every object is in a chunk.
+ */
+static void test_chunk_map(void **state)
+{
+	struct rx_probes ps = {0};
+	uint64_t rng = 0x5bd1e995;
+	struct xp_mempool *mp;
+	unsigned int i, objs = 0;
+
+	(void)state;
+	rx_case_begin();
+	mp = rx_create_ok(64, 9000, "peer=0");
+	for (i = 0; i < xp_mempool_chunk_count(mp); i++) {
+		struct xp_mempool_chunk c;
+		size_t off;
+
+		assert_int_equal(xp_mempool_chunk_info(mp, i, &c), 0);
+		assert_true(c.phys != XP_BAD_PHYS);
+		for (off = 0; off < c.len; off += RX_PAGE) {
+			size_t last = off + RX_PAGE - 1 < c.len
+					      ? off + RX_PAGE - 1
+					      : c.len - 1;
+
+			rx_probe_add(&ps, mp, (uint8_t *)c.va + off, &rng);
+			assert_true(ps.p[ps.n - 1].bus == c.phys + off);
+			rx_probe_add(&ps, mp, (uint8_t *)c.va + last, &rng);
+			assert_true(ps.p[ps.n - 1].bus == c.phys + last);
+		}
+		objs += c.nobjs;
+	}
+	assert_int_equal(objs, 64);
+	rx_check_frames(&ps);
+	free(ps.p);
+	xp_mempool_free(mp);
+	rx_assert_no_grants();
+}
+
 /* ---- setup ---------------------------------------------------------- */
 
 static int rx_setup(void **state)
@@ -981,6 +1023,7 @@ static int run_dom0(void)
 		cmocka_unit_test_teardown(test_map_errors, rx_test_teardown),
 		cmocka_unit_test_teardown(test_mbuf, rx_test_teardown),
 		cmocka_unit_test_teardown(test_jumbo, rx_test_teardown),
+		cmocka_unit_test_teardown(test_chunk_map, rx_test_teardown),
 		cmocka_unit_test_teardown(test_hostile_peer, rx_test_teardown),
 		cmocka_unit_test_teardown(test_peer_outlives_pool,
 					  rx_test_teardown),
