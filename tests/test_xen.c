@@ -1612,6 +1612,15 @@ static void test_chunk_info_frames(void **state)
 				assert_true(xpshim_frame_of((void *)(
 						    (va & ~(XT_PAGE - 1)) +
 						    k * XT_PAGE)) == f0 + k);
+			/* Every object's bus address is the chunk's plus
+			 * its offset. */
+			for (k = 0; k < c.nobjs; k++) {
+				char *o = (char *)c.first_obj +
+					  (size_t)k * mp->obj_stride;
+
+				assert_true(xp_mempool_virt2phy(mp, o) ==
+					    c.phys + (uint64_t)(o - (char *)c.va));
+			}
 			objs += c.nobjs;
 		}
 		assert_int_equal(objs, mp->size);
