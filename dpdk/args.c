@@ -62,17 +62,29 @@ int xpd_args_parse(const char *pool, const char *s, int with_trust,
 	return 0;
 }
 
-enum xpd_iova xpd_iova_resolve(enum xpd_iova iova)
+enum xpd_iova xpd_iova_for(const struct xp_mempool *xp, enum xpd_iova iova)
 {
-	if (iova != XPD_IOVA_AUTO)
-		return iova;
-	return rte_eal_iova_mode() == RTE_IOVA_VA ? XPD_IOVA_VA : XPD_IOVA_BUS;
+	int va_mode = rte_eal_iova_mode() == RTE_IOVA_VA;
+	const struct xp_mempool_ops *ops = xp_mempool_get_ops(xp);
+
+	if (iova == XPD_IOVA_AUTO)
+		iova = va_mode ? XPD_IOVA_VA : XPD_IOVA_BUS;
+	if (iova == XPD_IOVA_BUS && (ops == NULL || ops->virt2phy == NULL))
+		iova = va_mode ? XPD_IOVA_VA : XPD_IOVA_NONE;
+	return iova;
 }
 
 const char *xpd_iova_name(enum xpd_iova iova)
 {
-	return iova == XPD_IOVA_BUS ? "bus addresses (xenpool's virt2phy)"
-				    : "virtual addresses";
+	switch (iova) {
+	case XPD_IOVA_BUS:
+		return "bus addresses (xenpool's virt2phy)";
+	case XPD_IOVA_NONE:
+		return "none (this memory has no bus addresses in IOVA-as-PA "
+		       "mode)";
+	default:
+		return "virtual addresses";
+	}
 }
 
 rte_iova_t xpd_iova_of(const struct xp_mempool *xp, enum xpd_iova iova,
@@ -82,6 +94,8 @@ rte_iova_t xpd_iova_of(const struct xp_mempool *xp, enum xpd_iova iova,
 
 	if (iova == XPD_IOVA_VA)
 		return (rte_iova_t)(uintptr_t)va;
+	if (iova == XPD_IOVA_NONE)
+		return RTE_BAD_IOVA;
 	bus = xp_mempool_virt2phy(xp, va);
 	return bus == XP_BAD_PHYS ? RTE_BAD_IOVA : (rte_iova_t)bus;
 }

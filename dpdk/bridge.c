@@ -97,6 +97,8 @@ static void xpb_room_released(void *addr, void *opaque)
 	struct rte_mbuf *m = opaque;
 
 	(void)addr;
+	/* DPDK may have dropped its reference count to 0 already. */
+	rte_mbuf_refcnt_set(m, 1);
 	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
 	m->ol_flags = RTE_MBUF_F_EXTERNAL;
 	m->next = NULL;
@@ -110,15 +112,6 @@ struct xpb_init {
 	void **room;      /* every room, in xenpool's order */
 	unsigned int next;
 };
-
-static void xpb_collect(struct xp_mempool *xp, void *arg, void *obj,
-			unsigned int idx)
-{
-	struct xpb_init *in = arg;
-
-	(void)xp;
-	in->room[idx] = obj;
-}
 
 /* One mbuf: a header in private memory, a pinned room in the rooms' pool.
  * The shared info of its external buffer follows the private area. */
@@ -205,7 +198,6 @@ struct rte_mempool *xp_dpdk_pktmbuf_pool_create(const char *name,
 	err = xpd_args_parse(name, args, 0, &a);
 	if (err != 0)
 		goto out;
-	in.iova = xpd_iova_resolve(a.iova);
 	e = calloc(1, sizeof(*e));
 	in.room = calloc(n, sizeof(*in.room));
 	if (e == NULL || in.room == NULL) {
@@ -230,7 +222,13 @@ struct rte_mempool *xp_dpdk_pktmbuf_pool_create(const char *name,
 			name, n, data_room_size, strerror(errno));
 		goto out;
 	}
-	xp_mempool_obj_iter(in.rooms, xpb_collect, &in);
+	in.iova = xpd_iova_for(in.rooms, a.iova);
+	/* Every room out of the rooms' pool, for good: pinned to its mbuf
+	 * (so xenpool counts them in use, and hands none out again). */
+	if (xp_mempool_get_bulk(in.rooms, in.room, n) != 0) {
+		err = -EPROTO;
+		goto out;
+	}
 
 	mp = rte_mempool_create_empty(
 		name, n,

@@ -14,8 +14,8 @@
  * unused) and calls populate with it; populate ignores that memory and
  * hands DPDK the xenpool elements instead: each chunk becomes a memory
  * chunk of the pool (mem_list, with the chunk's IOVA) and each element an
- * object whose header IOVA is the IOVA of that byte.  The objects are
- * already free in the xenpool pool, so populate enqueues nothing.
+ * object whose header IOVA is the IOVA of that byte, put into the driver's
+ * ring of free objects (below).
  *
  * get and put: DPDK's object is the xenpool element plus mp->header_size.
  * The driver keeps DPDK's object pointers in an xp_ring of its own, so that
@@ -185,7 +185,7 @@ static int xpd_alloc(struct rte_mempool *mp)
 		free(p);
 		return ret;
 	}
-	p->iova = xpd_iova_resolve(args.iova);
+	p->iova = xpd_iova_for(p->xp, args.iova);
 	mp->pool_data = p;
 	XPD_LOG(NOTICE,
 		"mempool %s: %u objects of %zu bytes on xenpool's %s, "
@@ -245,7 +245,8 @@ static unsigned int xpd_get_count(const struct rte_mempool *mp)
 {
 	const struct xpd_pool *p = mp->pool_data;
 
-	return xp_ring_count(p->ring);
+	/* (DPDK may ask before alloc or after a failed one.) */
+	return p == NULL ? 0 : xp_ring_count(p->ring);
 }
 
 /* The objects live in xenpool's memory: DPDK's memzone need only exist
@@ -272,36 +273,27 @@ struct place {
 	struct xpd_pool *p;
 	rte_mempool_populate_obj_cb_t *obj_cb;
 	void *obj_cb_arg;
+	struct rte_mempool_memhdr **h; /* one per chunk, made first */
 	unsigned int objs;
-	int err;
-	int io; /* a chunk with a valid IOVA */
+	unsigned int no_iova; /* chunks without an IOVA */
 };
 
 static void place_chunk(struct xp_mempool *xp, void *arg, void *va,
 			uint64_t phys, size_t len, unsigned int idx)
 {
 	struct place *pl = arg;
-	struct rte_mempool_memhdr *h;
+	struct rte_mempool_memhdr *h = pl->h[idx];
 
 	(void)xp;
 	(void)phys;
-	(void)idx;
-	if (pl->err != 0)
-		return;
-	/* rte_zmalloc: DPDK frees memory chunk headers with rte_free. */
-	h = rte_zmalloc("MEMPOOL_MEMHDR", sizeof(*h), 0);
-	if (h == NULL) {
-		pl->err = -ENOMEM;
-		return;
-	}
 	h->mp = pl->mp;
 	h->addr = va;
 	h->iova = obj_iova(pl->p, va);
 	h->len = len;
 	STAILQ_INSERT_TAIL(&pl->mp->mem_list, h, next);
 	pl->mp->nb_mem_chunks++;
-	if (h->iova != RTE_BAD_IOVA)
-		pl->io = 1;
+	if (h->iova == RTE_BAD_IOVA)
+		pl->no_iova++;
 }
 
 static void place_obj(struct xp_mempool *xp, void *arg, void *elt,
@@ -330,21 +322,49 @@ static int xpd_populate(struct rte_mempool *mp, unsigned int max_objs,
 		.obj_cb_arg = obj_cb_arg,
 	};
 
+	unsigned int i, n = xp_mempool_chunk_count(p->xp);
+
 	(void)vaddr;
 	(void)iova;
 	(void)len;
-	/* Every object at once: DPDK asks for all of them first.  The
-	 * objects are in the pool's ring from here (DPDK's populate helper
-	 * would enqueue them through the ops). */
-	if (p->placed || max_objs < mp->size)
-		return p->placed ? 0 : -EINVAL;
+	/*
+	 * Every object at once: DPDK asks for all of them first.  A failure
+	 * returns 0, never a negative errno: DPDK 22.11 takes the return as
+	 * unsigned, records its own memory chunk anyway and would free it
+	 * twice; with 0 it fails the populate with ENOBUFS, cleanly.
+	 */
+	if (p->placed || max_objs < mp->size) {
+		XPD_LOG(ERR, "mempool %s: populated twice or in parts\n",
+			mp->name);
+		return 0;
+	}
+	/* rte_zmalloc: DPDK frees memory chunk headers with rte_free.
+	 * All made before any is linked, so that a failure leaves none. */
+	pl.h = calloc(n ? n : 1, sizeof(*pl.h));
+	for (i = 0; pl.h != NULL && i < n; i++) {
+		pl.h[i] = rte_zmalloc("MEMPOOL_MEMHDR", sizeof(*pl.h[i]), 0);
+		if (pl.h[i] == NULL)
+			break;
+	}
+	if (pl.h == NULL || i < n) {
+		while (pl.h != NULL && i-- > 0)
+			rte_free(pl.h[i]);
+		free(pl.h);
+		XPD_LOG(ERR, "mempool %s: no memory for %u chunk headers\n",
+			mp->name, n);
+		return 0;
+	}
 	xp_mempool_mem_iter(p->xp, place_chunk, &pl);
-	if (pl.err != 0)
-		return pl.err; /* DPDK frees the chunk headers */
+	free(pl.h);
+	/* The objects go into the pool's ring (DPDK's populate helper
+	 * would enqueue them through the ops). */
 	xp_mempool_obj_iter(p->xp, place_obj, &pl);
 	p->placed = 1;
-	if (pl.io && !(mp->flags & RTE_MEMPOOL_F_NO_IOVA_CONTIG))
-		mp->flags &= ~RTE_MEMPOOL_F_NON_IO;
+	if (pl.no_iova != 0)
+		XPD_LOG(WARNING,
+			"mempool %s: %u of %u chunks have no bus address: "
+			"their objects have no IOVA\n",
+			mp->name, pl.no_iova, n);
 	return (int)pl.objs;
 }
 
@@ -413,15 +433,17 @@ static void register_handlers(void)
 	strcpy(buf, env);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
+		/* DPDK refuses names of RTE_MEMPOOL_OPS_NAMESIZE - 1
+		 * bytes and more. */
 		if ((size_t)snprintf(ops.name, sizeof(ops.name),
 				     XPD_OPS_PREFIX "%s",
-				     tok) >= sizeof(ops.name)) {
+				     tok) >= sizeof(ops.name) - 1) {
 			fprintf(stderr,
 				"xenpool: %s: handler name %s too long for "
 				"DPDK's ops names (%d bytes with \"%s\"): "
 				"not registered\n",
 				XPD_HANDLERS_ENV, tok,
-				RTE_MEMPOOL_OPS_NAMESIZE - 1, XPD_OPS_PREFIX);
+				RTE_MEMPOOL_OPS_NAMESIZE - 2, XPD_OPS_PREFIX);
 			continue;
 		}
 		ret = rte_mempool_register_ops(&ops);
@@ -439,8 +461,13 @@ static void __attribute__((constructor)) xpd_init(void)
 {
 	int ret = rte_mempool_register_ops(&xpd_ops);
 
-	if (ret < 0)
+	if (ret == -ENOSPC)
 		table_full(XPD_OPS_NAME, ret);
+	else if (ret < 0)
+		fprintf(stderr,
+			"xenpool: cannot register the mempool ops \"%s\": "
+			"%s\n",
+			XPD_OPS_NAME, strerror(-ret));
 	/* After xen_dom0, which keeps its slot first. */
 	register_handlers();
 	xp_log_set_callback(xpd_log_to_dpdk, NULL);

@@ -25,6 +25,7 @@ enum xpd_iova {
 	XPD_IOVA_AUTO, /* va in EAL's IOVA-as-VA mode, bus otherwise */
 	XPD_IOVA_VA,   /* the virtual address (DPDK's invariant in VA mode) */
 	XPD_IOVA_BUS,  /* xenpool's bus address (xp_mempool_virt2phy) */
+	XPD_IOVA_NONE, /* RTE_BAD_IOVA: memory without bus addresses */
 };
 
 struct xpd_args {
@@ -41,8 +42,14 @@ struct xpd_args {
 int xpd_args_parse(const char *pool, const char *s, int with_trust,
 		   struct xpd_args *a);
 
-/* AUTO resolved for this process's EAL: VA or BUS. */
-enum xpd_iova xpd_iova_resolve(enum xpd_iova iova);
+/*
+ * The policy of pool @p xp: AUTO resolved for this process's EAL (VA in
+ * IOVA-as-VA mode, BUS otherwise); and BUS only where the handler knows
+ * bus addresses (it has a virt2phy: xen_dom0 does); on another handler's
+ * memory (anonymous, whose "bus" address is its virtual address) VA in
+ * IOVA-as-VA mode and NONE otherwise.
+ */
+enum xpd_iova xpd_iova_for(const struct xp_mempool *xp, enum xpd_iova iova);
 
 /* Words for the log. */
 const char *xpd_iova_name(enum xpd_iova iova);

@@ -201,6 +201,10 @@ static int run_fallback(struct xp_mempool *mp)
 		return err;
 	mp->handler_idx = idx;
 	xp__ring_store_release(mp);
+	/* The next handler starts afresh (a failed populate of the first
+	 * one is its own: nothing was placed). */
+	mp->core->populate_err = 0;
+	mp->pool_data = NULL;
 	mp->v2p_len = 0;
 	mp->v2p_pages = NULL;
 	return run_create(mp, NULL);

@@ -295,10 +295,12 @@ static void test_fallback(void **state)
 	(void)state;
 	shim_reset(XPSHIM_ABSENT_ENOENT);
 	log_begin();
-	mp = mk_mbuf_pool("t_fb", 400, 0, NULL);
+	mp = mk_mbuf_pool("t_fb", 400, 0, "iova=bus");
 	log = log_end();
 	assert_non_null(mp);
 	assert_non_null(strstr(log, "on xenpool's ring_mp_mc"));
+	/* No bus addresses in anonymous memory: virtual ones, in VA mode. */
+	assert_non_null(strstr(log, "IOVA: virtual addresses"));
 	free(log);
 	check_pool(mp, 0, 0);
 	rte_mempool_free(mp);
@@ -548,6 +550,8 @@ static void test_private_headers(void **state)
 	assert_non_null(rooms);
 	assert_ptr_equal(xp_mempool_lookup("dpdkx:t_priv"), rooms);
 	assert_string_equal(xp_mempool_handler_name(rooms), "xen_dom0");
+	/* Every room pinned to its mbuf: none left to hand out. */
+	assert_int_equal(xp_mempool_in_use_count(rooms), 600);
 	assert_null(xp_dpdk_pktmbuf_pool_rooms(NULL));
 	check_private_pool(mp, 1, 1);
 	/* rte_mempool_free() frees the rooms too. */
@@ -564,10 +568,11 @@ static void test_private_headers(void **state)
 	rte_mempool_free(mp);
 	assert_true(xpshim_no_leaks());
 
-	/* Without Xen: the rooms on the default handler. */
+	/* Without Xen: the rooms on the default handler, whose memory has
+	 * no bus addresses: iova=bus gives virtual ones in VA mode. */
 	shim_reset(XPSHIM_ABSENT_ENOENT);
 	mp = xp_dpdk_pktmbuf_pool_create("t_priv_fb", 100, 0, 16, T_ROOM,
-					 SOCKET_ID_ANY, NULL);
+					 SOCKET_ID_ANY, "iova=bus");
 	assert_non_null(mp);
 	assert_string_equal(
 		xp_mempool_handler_name(xp_dpdk_pktmbuf_pool_rooms(mp)),

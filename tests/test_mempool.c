@@ -465,6 +465,26 @@ static void store_destroy(struct xp_mempool *mp)
 	(void)mp;
 }
 
+/* "t_putfail_fb": its put_bulk always fails, so its first populate fails
+ * and places nothing; it then gives the pool up to the default handler,
+ * which must start afresh. */
+static int putfail_put(struct xp_mempool *mp, void *const *objs,
+		       unsigned int n)
+{
+	(void)mp;
+	(void)objs;
+	(void)n;
+	return -EIO;
+}
+
+static int putfail_create(struct xp_mempool *mp, const char *args)
+{
+	(void)args;
+	if (xp_mempool_populate_default(mp) != -EIO)
+		return -EPROTO;
+	return xp_mempool_handler_fallback(mp, "test");
+}
+
 static int group_setup(void **state)
 {
 	struct xp_mempool_ops ops;
@@ -501,6 +521,10 @@ static int group_setup(void **state)
 	tu_register(&ops);
 	ops = tu_count_ops("t_shared");
 	ops.flags |= XP_MEMPOOL_OPS_F_SHARED_MEM;
+	tu_register(&ops);
+	ops = tu_count_ops("t_putfail_fb");
+	ops.create = putfail_create;
+	ops.put_bulk = putfail_put;
 	tu_register(&ops);
 	ops = tu_count_ops("t_store");
 	ops.create = store_create;
@@ -1460,6 +1484,14 @@ static void test_ring_store(void **state)
 	assert_null(xp_mempool_create_ex("store_fail", 100, 64, 0, 0, NULL,
 					 NULL, 0, "t_store", "fail"));
 	assert_int_equal(errno, EIO);
+	/* A fallback after a failed populate: the failure was the first
+	 * handler's, the default handler fills the pool. */
+	mp = xp_mempool_create_ex("putfail_fb", 100, 64, 0, 0, NULL, NULL, 0,
+				  "t_putfail_fb", NULL);
+	assert_non_null(mp);
+	assert_string_equal(xp_mempool_handler_name(mp), "ring_mp_mc");
+	tu_check_all_free(mp);
+	xp_mempool_free(mp);
 	/* A fallback after taking the store: the default handler's own
 	 * store can be made, so the first one is gone. */
 	mp = xp_mempool_create_ex("store_fb", 100, 64, 0, 0, NULL, NULL, 0,

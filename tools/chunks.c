@@ -141,13 +141,18 @@ static int chunks_parse(int argc, char **argv, struct chunks_opts *o)
 
 /* ---- the map ------------------------------------------------------------ */
 
+/* A chunk and its populate index, sorted by address. */
+struct indexed {
+	struct xp_mempool_chunk c;
+	unsigned int idx;
+};
+
 static int by_va(const void *a, const void *b)
 {
-	const struct xp_mempool_chunk *x = a, *y = b;
+	uintptr_t x = (uintptr_t)((const struct indexed *)a)->c.va;
+	uintptr_t y = (uintptr_t)((const struct indexed *)b)->c.va;
 
-	return (uintptr_t)x->va < (uintptr_t)y->va ? -1
-						   : (uintptr_t)x->va >
-							   (uintptr_t)y->va;
+	return x < y ? -1 : x > y;
 }
 
 static uint64_t pages_of(const struct xp_mempool_chunk *c)
@@ -161,34 +166,36 @@ static uint64_t pages_of(const struct xp_mempool_chunk *c)
 
 static int map_build(struct map *m)
 {
+	struct indexed *s;
 	unsigned int i;
 
 	m->nchunks = xp_mempool_chunk_count(m->mp);
+	s = calloc(m->nchunks ? m->nchunks : 1, sizeof(*s));
 	m->c = calloc(m->nchunks ? m->nchunks : 1, sizeof(*m->c));
 	m->idx = calloc(m->nchunks ? m->nchunks : 1, sizeof(*m->idx));
-	if (m->c == NULL || m->idx == NULL)
+	if (s == NULL || m->c == NULL || m->idx == NULL) {
+		free(s);
 		return -ENOMEM;
-	for (i = 0; i < m->nchunks; i++)
-		if (xp_mempool_chunk_info(m->mp, i, &m->c[i]) != 0)
+	}
+	for (i = 0; i < m->nchunks; i++) {
+		s[i].idx = i;
+		if (xp_mempool_chunk_info(m->mp, i, &s[i].c) != 0) {
+			free(s);
 			return -EPROTO;
-	qsort(m->c, m->nchunks, sizeof(*m->c), by_va);
+		}
+	}
+	qsort(s, m->nchunks, sizeof(*s), by_va);
+	for (i = 0; i < m->nchunks; i++) {
+		m->c[i] = s[i].c;
+		m->idx[i] = s[i].idx;
+	}
+	free(s);
 	for (i = 0; i < m->nchunks; i++) {
 		const struct xp_mempool_chunk *c = &m->c[i];
 		uint64_t head = c->nobjs ? (uint64_t)((char *)c->first_obj -
 						      (char *)c->va)
 					 : 0;
 
-		/* Chunks with objects, in address order, are in populate
-		 * order by their first object: find the index back. */
-		m->idx[i] = 0;
-		while (m->idx[i] < m->nchunks) {
-			struct xp_mempool_chunk t;
-
-			if (xp_mempool_chunk_info(m->mp, m->idx[i], &t) == 0 &&
-			    t.va == c->va)
-				break;
-			m->idx[i]++;
-		}
 		m->bytes += c->len;
 		m->pages += pages_of(c);
 		m->objects += c->nobjs;
@@ -238,7 +245,8 @@ static void text_summary(FILE *f, const struct map *m)
 	fprintf(f, "objects   %llu\n", (unsigned long long)m->objects);
 	fprintf(f,
 		"waste     %llu bytes (%.1f%%): %llu before first objects "
-		"(alignment), %llu in chunk tails too short for an object\n",
+		"(alignment), %llu after last objects (tails too short for "
+		"an object, or left once the pool was full)\n",
 		(unsigned long long)m->waste,
 		m->bytes ? 100.0 * (double)m->waste / (double)m->bytes : 0.0,
 		(unsigned long long)m->head,
@@ -410,8 +418,7 @@ static void svg_legend(FILE *f, const struct map *m)
 		m->nchunks, m->mp->obj_stride);
 	fprintf(f,
 		"<text x=\"%u\" y=\"60\">waste %llu of %llu bytes (%.1f%%): "
-		"%llu alignment, %llu in chunk tails too short for an "
-		"object</text>\n",
+		"%llu alignment, %llu after last objects</text>\n",
 		SVG_LEFT, (unsigned long long)m->waste,
 		(unsigned long long)m->bytes,
 		m->bytes ? 100.0 * (double)m->waste / (double)m->bytes : 0.0,
@@ -572,8 +579,14 @@ int cmd_chunks(int argc, char **argv)
 		else
 			ret = svg_map(f, &m);
 	}
-	if (f != stdout && f != NULL && fclose(f) != 0 && ret == 0)
+	if (f != NULL && ferror(f) && ret == 0)
+		ret = -EIO;
+	if (f == stdout) {
+		if (fflush(stdout) != 0 && ret == 0)
+			ret = -errno;
+	} else if (f != NULL && fclose(f) != 0 && ret == 0) {
 		ret = -errno;
+	}
 	if (ret != 0)
 		fprintf(stderr, "%s chunks: %s%s%s\n", progname,
 			o.output ? o.output : "", o.output ? ": " : "",

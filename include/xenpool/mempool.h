@@ -554,10 +554,11 @@ struct xp_mempool_chunk {
 	void *first_obj;    /**< the first object placed in it, or NULL */
 	unsigned int first_idx; /**< that object's index */
 	unsigned int nobjs; /**< objects placed in it, mp->obj_stride apart */
-	/** Bytes no object covers: before the first object (alignment) and
-	 *  after the end of the last one's element (a tail too short for
-	 *  another object, or left over once the pool was full); len when
-	 *  the chunk holds none. */
+	/** Bytes outside [first object, end of the last one's element):
+	 *  before the first object (alignment) and after the last (a tail
+	 *  too short for another object, or left over once the pool was
+	 *  full).  The padding between objects (obj_stride - elt_size) is
+	 *  not counted. */
 	size_t waste;
 };
 
