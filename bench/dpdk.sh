@@ -37,7 +37,7 @@ for f in "$driver" "$prog"; do
 	[ -e "$f" ] || { echo "bench/dpdk.sh: $f is missing" >&2; exit 1; }
 done
 
-echo "== rte_mempool get + put, pool of $((4095)) x 64 B, 32 objects kept,"
+echo "== rte_mempool get + put, pool of 4095 x 64 B, 32 objects kept,"
 echo "   burst read from memory; ring_mp_mc vs xen_dom0 (xenpool's driver)"
 # shellcheck disable=SC2086 # EAL is a list of words
 "$prog" $EAL -l 1 -- "${BENCH_DPDK_OBJECTS:-2000000}" 7 >"$tmp/cycles"

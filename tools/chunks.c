@@ -42,8 +42,7 @@ struct map {
 	unsigned int nchunks;
 	unsigned int segments;      /* runs of virtually adjacent chunks */
 	uint64_t bytes, pages, objects;
-	uint64_t waste, head, tail, empty; /* empty: chunks with no object */
-	unsigned int nempty;
+	uint64_t waste, head, tail; /* before first objects, after last */
 };
 
 void usage_chunks(FILE *f)
@@ -200,13 +199,8 @@ static int map_build(struct map *m)
 		m->pages += pages_of(c);
 		m->objects += c->nobjs;
 		m->waste += c->waste;
-		if (c->nobjs == 0) {
-			m->empty += c->len;
-			m->nempty++;
-		} else {
-			m->head += head;
-			m->tail += c->waste - head;
-		}
+		m->head += head;
+		m->tail += c->waste - head;
 		if (i == 0 || (char *)m->c[i - 1].va + m->c[i - 1].len !=
 				      (char *)c->va)
 			m->segments++;
@@ -250,7 +244,7 @@ static void text_summary(FILE *f, const struct map *m)
 		(unsigned long long)m->waste,
 		m->bytes ? 100.0 * (double)m->waste / (double)m->bytes : 0.0,
 		(unsigned long long)m->head,
-		(unsigned long long)(m->tail + m->empty));
+		(unsigned long long)m->tail);
 }
 
 static void text_chunk(FILE *f, const struct map *m, unsigned int i)
@@ -423,7 +417,7 @@ static void svg_legend(FILE *f, const struct map *m)
 		(unsigned long long)m->bytes,
 		m->bytes ? 100.0 * (double)m->waste / (double)m->bytes : 0.0,
 		(unsigned long long)m->head,
-		(unsigned long long)(m->tail + m->empty));
+		(unsigned long long)m->tail);
 	fprintf(f,
 		"<g class=\"key\">"
 		"<rect x=\"%u\" y=\"75\" width=\"12\" height=\"12\" "

@@ -57,6 +57,8 @@ struct xp_mempool;
  *         EEXIST (a DPDK pool of that name exists),
  *         ENOENT (DPDK's ring_mp_mc driver is not loaded),
  *         ENOTSUP (not the primary process),
+ *         EPROTO (the rooms' pool did not hand out all its rooms: a
+ *         broken handler),
  *         or xen_dom0's errors (ENOSPC: the gntalloc limit; EFBIG: frames
  *         too fragmented for the rooms; ENOMEM...).  Nothing is left
  *         behind: no DPDK pool, no xenpool pool, no grant.
