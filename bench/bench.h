@@ -46,6 +46,8 @@ enum bench_kind {
 	BK_V2P_POOL, /* virt2phy against rte_mempool_virt2iova */
 	BK_V2P_MEM,  /* virt2phy against rte_mem_virt2iova */
 	BK_MBUF,     /* packet buffer alloc_bulk + free_bulk */
+	BK_TXC,      /* get a constant 32, put it back in runtime counts */
+	BK_MEMCPY,   /* the floor: memcpy of the bursts out and back */
 };
 
 struct bench_row {
@@ -56,6 +58,8 @@ struct bench_row {
 	unsigned int keep;    /* objects held before putting back */
 	unsigned int elt;     /* element size */
 	unsigned int threads; /* 1 or 2 */
+	unsigned int rt;      /* 1: bulk known only at run time */
+	int fill;             /* cache fill at entry: -1 any, 0 even, 1 odd */
 };
 
 /* Memory of one pool, as the back end computes it from its structures. */
@@ -130,6 +134,53 @@ extern volatile uint64_t bench_sink;
 	((b) == 1 ? fn(__VA_ARGS__, 1) :                                      \
 	 (b) == 4 ? fn(__VA_ARGS__, 4) :                                      \
 	 (b) == 32 ? fn(__VA_ARGS__, 32) : fn(__VA_ARGS__, (b)))
+
+/*
+ * The same with the sizes of the burst rows (doc/performance.md, "Burst
+ * shapes"), for the rows whose bulk is a constant.
+ */
+#define BENCH_BURST_CALL(b, fn, ...)                                          \
+	((b) == 1 ? fn(__VA_ARGS__, 1) :                                      \
+	 (b) == 2 ? fn(__VA_ARGS__, 2) :                                      \
+	 (b) == 4 ? fn(__VA_ARGS__, 4) :                                      \
+	 (b) == 8 ? fn(__VA_ARGS__, 8) :                                      \
+	 (b) == 13 ? fn(__VA_ARGS__, 13) :                                    \
+	 (b) == 16 ? fn(__VA_ARGS__, 16) :                                    \
+	 (b) == 31 ? fn(__VA_ARGS__, 31) :                                    \
+	 (b) == 32 ? fn(__VA_ARGS__, 32) :                                    \
+	 (b) == 64 ? fn(__VA_ARGS__, 64) : fn(__VA_ARGS__, (b)))
+
+/*
+ * Runtime bursts: the loops of the rt rows are functions of their own that
+ * the compiler may neither inline nor clone for a known argument, and the
+ * bulk reaches them through a volatile read, so nothing is specialised for
+ * it -- as in an application whose count comes from a receive call.
+ */
+#define BENCH_OPAQUE __attribute__((noinline, noclone))
+
+static inline unsigned int bench_opaque(unsigned int v)
+{
+	volatile unsigned int x = v;
+
+	return x;
+}
+
+/*
+ * The transmit-completion rows put back what they got (a constant 32) in
+ * runtime counts, this sequence over and over: every tenth of it sums to 32
+ * (ten ways of splitting 32, from one put of 32 to eight puts of 4).  Writable,
+ * so the compiler cannot read the counts at build time.
+ */
+#define BENCH_TXC_LEN 31u
+extern unsigned int bench_txc_counts[BENCH_TXC_LEN];
+
+/*
+ * The floor of a burst of @n objects (BK_MEMCPY): what any pool must do at
+ * least, copying 8n bytes out of its store and back with the C library's
+ * memcpy, @n at run time.  The same function for both back ends.
+ */
+int bench_memcpy_loop(void **objs, unsigned int keep, uint64_t iters,
+		      unsigned int n);
 
 static inline void bench_pause(void)
 {

@@ -25,6 +25,7 @@ struct xp_ctx {
 	struct xp_ring *ring;   /* BK_RING */
 	struct bench_spsc xfer; /* BK_PRODCONS */
 	unsigned int nheld;     /* BK_V2P_*: objects held in objs[1] */
+	void *extra;            /* held to set the cache fill's parity */
 };
 
 static unsigned int pool_seq;
@@ -148,6 +149,67 @@ BENCH_INLINE int mbuf_loop(struct xp_mempool *mp, struct xp_mbuf **m,
 	return 0;
 }
 
+/* ---- runtime bursts (bench.h, BENCH_OPAQUE) ------------------------------ */
+
+static BENCH_OPAQUE int pool_loop_rt(struct xp_mempool *mp, void **objs,
+				     unsigned int keep, uint64_t iters,
+				     unsigned int b)
+{
+	return pool_loop(mp, objs, keep, iters, b);
+}
+
+static BENCH_OPAQUE int mbuf_loop_rt(struct xp_mempool *mp, struct xp_mbuf **m,
+				     uint64_t iters, unsigned int b)
+{
+	return mbuf_loop(mp, m, iters, b);
+}
+
+/* Transmit completion: get a constant 32, put them back in the runtime
+ * counts of bench_txc_counts. */
+static BENCH_OPAQUE int txc_loop(struct xp_mempool *mp, void **objs, uint64_t iters)
+{
+	unsigned int pos = 0, i, k;
+	uint64_t it;
+
+	for (it = 0; it < iters; it++) {
+		if (xp_mempool_get_bulk(mp, objs, 32) != 0)
+			return -ENOBUFS;
+		for (i = 0; i < 32; i += k) {
+			k = bench_txc_counts[pos];
+			pos = pos + 1 < BENCH_TXC_LEN ? pos + 1 : 0;
+			xp_mempool_put_bulk(mp, &objs[i], k);
+		}
+	}
+	return 0;
+}
+
+/* Take one object or none so that this thread's cache holds an odd
+ * (@fill 1) or even (@fill 0) number; 1 if one was taken. */
+static int set_fill(struct xp_ctx *c, int fill)
+{
+	struct xp_mempool_cache *pc = xp_mempool_default_cache(c->mp);
+
+	if (fill < 0 || pc == NULL || (int)(pc->len & 1) == fill)
+		return 0;
+	return xp_mempool_get(c->mp, &c->extra) == 0;
+}
+
+static int pool_run(struct xp_ctx *c, void **objs, uint64_t iters)
+{
+	const struct bench_row *r = &c->row;
+	int held = set_fill(c, r->fill), ret;
+
+	if (r->rt)
+		ret = pool_loop_rt(c->mp, objs, r->keep, iters,
+				   bench_opaque(r->bulk));
+	else
+		ret = BENCH_BURST_CALL(r->bulk, pool_loop, c->mp, objs,
+				       r->keep, iters);
+	if (held)
+		xp_mempool_put(c->mp, c->extra);
+	return ret;
+}
+
 static int xp_run(void *ctx, unsigned int role, uint64_t iters)
 {
 	struct xp_ctx *c = ctx;
@@ -156,8 +218,7 @@ static int xp_run(void *ctx, unsigned int role, uint64_t iters)
 
 	switch (r->kind) {
 	case BK_POOL:
-		return BENCH_BULK_CALL(r->bulk, pool_loop, c->mp, objs, r->keep,
-				       iters);
+		return pool_run(c, objs, iters);
 	case BK_HANDLER:
 		return BENCH_BULK_CALL(r->bulk, handler_loop, c->mp, objs,
 				       r->keep, iters);
@@ -172,9 +233,16 @@ static int xp_run(void *ctx, unsigned int role, uint64_t iters)
 	case BK_V2P_MEM:
 		return v2p_loop(c, iters);
 	case BK_MBUF:
+		if (r->rt)
+			return mbuf_loop_rt(c->mp, c->mbufs + bench_shift,
+					    iters, bench_opaque(r->bulk));
 		return BENCH_BULK_CALL(r->bulk, mbuf_loop, c->mp,
-				       c->mbufs + bench_shift,
-				       iters);
+				       c->mbufs + bench_shift, iters);
+	case BK_TXC:
+		return txc_loop(c->mp, objs, iters);
+	case BK_MEMCPY:
+		return bench_memcpy_loop(objs, r->keep, iters,
+					 bench_opaque(r->bulk));
 	}
 	return -EINVAL;
 }

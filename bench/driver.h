@@ -23,7 +23,7 @@
 #include "bench/bench.h"
 
 #define BENCH_NLIBS 2 /* xenpool, DPDK */
-#define BENCH_MAX_ROWS 96
+#define BENCH_MAX_ROWS 128
 
 /* What run.c's clock counts. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -74,6 +74,9 @@ void bench_parse_options(int argc, char **argv);
 extern const unsigned int bench_bulks[BENCH_NBULKS];
 #define BENCH_NMEM 2
 extern const unsigned int bench_mem_elts[BENCH_NMEM];
+/* The burst sizes of the burst-shape rows. */
+#define BENCH_NBURSTS 9
+extern const unsigned int bench_bursts[BENCH_NBURSTS];
 
 extern struct bench_row bench_rows[BENCH_MAX_ROWS];
 extern unsigned int bench_nrows;
@@ -144,6 +147,7 @@ int bench_run_callgrind(void);
 void bench_print_list(void);
 void bench_print_header(void);
 void bench_print_table(void);
+void bench_print_bursts(void);
 void bench_print_dispatch(void);
 void bench_print_scaling(void);
 void bench_print_memory(void);

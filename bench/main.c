@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	if (bench_opt.callgrind && bench_run_callgrind() != 0)
 		ret = 1;
 	bench_print_table();
+	bench_print_bursts();
 	bench_print_dispatch();
 	bench_print_scaling();
 	bench_print_memory();

@@ -125,6 +125,9 @@ void bench_print_header(void)
 	printf("\n");
 	printf("CPU: %s; main thread on CPU %u, second thread on CPU %u\n",
 	       model, bench_opt.cpu, bench_opt.cpu2);
+	printf("Built at -%s, with DPDK's compiler flags when DPDK is built "
+	       "in (make bench BENCH_BUILD=-O2:\n  the other build)\n",
+	       BENCH_OPT);
 #ifdef XP_HAVE_DPDK
 	if (libs[1] != NULL)
 		printf("DPDK EAL: %s; IOVA as %s\n", bench_dpdk_eal_args(),
@@ -170,6 +173,96 @@ void bench_print_table(void)
 			printf(" %10s %10s %7s", d, e, f);
 		}
 		printf("\n");
+	}
+}
+
+/* ---- burst shapes ------------------------------------------------------- */
+
+/* Ratio of xenpool to DPDK on @row: instructions (@ir) or median cycles. */
+static double lib_ratio(const char *row, int ir)
+{
+	const struct bench_stat *x, *y;
+
+	if (ir)
+		return ratio(ir_of(row, 0), ir_of(row, 1));
+	x = stat_of(row, 0);
+	y = stat_of(row, 1);
+	return x != NULL && y != NULL ? ratio(x->med, y->med) : -1;
+}
+
+static void print_pair(const char *what, const char *row)
+{
+	char a[16], b[16], c[16], d[16];
+
+	fmt_num(a, sizeof(a), ir_of(row, 0), 2);
+	fmt_num(b, sizeof(b), ir_of(row, 1), 2);
+	fmt_num(c, sizeof(c), lib_ratio(row, 1), 2);
+	fmt_num(d, sizeof(d), lib_ratio(row, 0), 2);
+	printf("  %-34s %8s %8s %6s %8s\n", what, a, b, c, d);
+}
+
+/*
+ * Every burst size with a constant and a runtime count, against DPDK and
+ * against the floor (memcpy of the burst out and back); then the history
+ * (the same call after an odd and an even cache fill), transmit
+ * completion, packet buffers and no cache at runtime n.
+ */
+void bench_print_bursts(void)
+{
+	char v[8][16], row[40], row2[40];
+	unsigned int i, f;
+
+	if (bench_find_row("burst/c256/r32") < 0 &&
+	    bench_find_row("txc/c256/g32/p-rt") < 0)
+		return;
+	printf("\nBurst shapes: cache 256, get + put of n, about 64 objects "
+	       "held; Ir per object\n(xp/DPDK: instructions; cyc: median "
+	       "cycles); floor: memcpy of the burst out and back\n");
+	printf("%-4s %8s %8s %6s | %8s %8s %6s %6s | %7s %8s\n", "n",
+	       "c xp", "c DPDK", "xp/DP", "rt xp", "rt DPDK", "xp/DP",
+	       "cyc", "floor", "rt/floor");
+	for (i = 0; i < BENCH_NBURSTS; i++) {
+		unsigned int n = bench_bursts[i];
+		double fl;
+
+		snprintf(row, sizeof(row), "burst/c256/c%u", n);
+		fmt_num(v[0], 16, ir_of(row, 0), 2);
+		fmt_num(v[1], 16, ir_of(row, 1), 2);
+		fmt_num(v[2], 16, lib_ratio(row, 1), 2);
+		snprintf(row, sizeof(row), "burst/c256/r%u", n);
+		fmt_num(v[3], 16, ir_of(row, 0), 2);
+		fmt_num(v[4], 16, ir_of(row, 1), 2);
+		fmt_num(v[5], 16, lib_ratio(row, 1), 2);
+		fmt_num(v[6], 16, lib_ratio(row, 0), 2);
+		snprintf(row2, sizeof(row2), "floor/memcpy/r%u", n);
+		fl = ir_of(row2, 0);
+		fmt_num(v[7], 16, fl, 2);
+		fmt_num(row2, 16, ratio(ir_of(row, 0), fl), 2);
+		printf("%-4u %8s %8s %6s | %8s %8s %6s %6s | %7s %8s\n", n,
+		       v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], row2);
+	}
+	printf("%-36s %8s %8s %6s %8s\n", "", "xp Ir", "DPDK Ir", "xp/DP",
+	       "cyc");
+	for (i = 0; i < 2; i++)
+		for (f = 0; f < 2; f++) {
+			char what[40];
+
+			snprintf(row, sizeof(row), "burst/c256/%c32/%s",
+				 i ? 'r' : 'c', f ? "odd" : "even");
+			snprintf(what, sizeof(what), "%s 32 after an %s fill",
+				 i ? "runtime" : "constant",
+				 f ? "odd" : "even");
+			print_pair(what, row);
+		}
+	print_pair("get 32, put runtime 1..32 (txc)", "txc/c256/g32/p-rt");
+	print_pair("mbuf alloc+free runtime 32", "mbuf/c256/r32");
+	for (i = 0; i < BENCH_NBULKS; i++) {
+		char what[40];
+
+		snprintf(row, sizeof(row), "burst/c0/r%u", bench_bulks[i]);
+		snprintf(what, sizeof(what), "no cache, runtime %u",
+			 bench_bulks[i]);
+		print_pair(what, row);
 	}
 }
 
@@ -260,7 +353,8 @@ void bench_print_scaling(void)
 	for (i = 0; i < bench_nrows; i++) {
 		const struct bench_row *r = &bench_rows[i];
 
-		if (r->kind != BK_POOL || r->threads != 1)
+		if (r->kind != BK_POOL || r->threads != 1 ||
+		    strncmp(r->name, "pool/", 5) != 0)
 			continue;
 		fmt_num(a, sizeof(a), scaling(r->name, 0), 2);
 		fmt_num(b, sizeof(b), scaling(r->name, 1), 2);
@@ -338,7 +432,7 @@ static const char *const kind_names[] = {
 	[BK_POOL] = "pool", [BK_PRODCONS] = "prodcons",
 	[BK_HANDLER] = "handler-nocache", [BK_RING] = "ring-direct",
 	[BK_V2P_POOL] = "virt2phy", [BK_V2P_MEM] = "virt2phy",
-	[BK_MBUF] = "mbuf",
+	[BK_MBUF] = "mbuf", [BK_TXC] = "txc", [BK_MEMCPY] = "floor",
 };
 
 static void csv_num(FILE *f, double v)

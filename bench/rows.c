@@ -25,22 +25,93 @@ int bench_row_wanted(const char *name)
 	return regexec(&bench_opt.only_re, name, 0, NULL, 0) == 0;
 }
 
-static void add_row(enum bench_kind kind, unsigned int cache, unsigned int bulk,
-		    unsigned int keep, unsigned int elt, unsigned int threads,
-		    const char *name)
+const unsigned int bench_bursts[BENCH_NBURSTS] = {1, 2, 4, 8, 13, 16,
+						   31, 32, 64};
+
+static struct bench_row *add_row(enum bench_kind kind, unsigned int cache,
+				 unsigned int bulk, unsigned int keep,
+				 unsigned int elt, unsigned int threads,
+				 const char *name)
 {
 	struct bench_row *r = &bench_rows[bench_nrows];
 
 	if (!bench_row_wanted(name))
-		return;
-	snprintf(r->name, sizeof(r->name), "%s", name);
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%.*s", (int)sizeof(r->name) - 1, name);
 	r->kind = kind;
 	r->cache = cache;
 	r->bulk = bulk;
 	r->keep = keep;
 	r->elt = elt;
 	r->threads = threads;
+	r->rt = 0;
+	r->fill = -1;
 	bench_nrows++;
+	return r;
+}
+
+/* A row whose bulk is known only at run time (@rt), and whose cache fill
+ * at entry has parity @fill (-1: any). */
+static void add_shaped_row(enum bench_kind kind, unsigned int cache,
+			   unsigned int bulk, unsigned int keep,
+			   unsigned int threads, int rt, int fill,
+			   const char *name)
+{
+	struct bench_row *r = add_row(kind, cache, bulk, keep, 64, threads,
+				      name);
+
+	if (r != NULL) {
+		r->rt = (unsigned int)rt;
+		r->fill = fill;
+	}
+}
+
+/* The largest multiple of @n up to 64 objects held (n itself above). */
+static unsigned int burst_keep(unsigned int n)
+{
+	return n >= 64 ? n : 64 / n * n;
+}
+
+/*
+ * doc/performance.md, "Burst shapes": every burst size with a constant and
+ * a runtime count, the memcpy floor of each, the runtime rows without a
+ * cache and of packet buffers, a runtime 32 after an odd and an even cache
+ * fill and on two threads, and the transmit-completion pattern.
+ */
+static void add_burst_rows(void)
+{
+	static const char *const parity[] = {"even", "odd"};
+	unsigned int i, n, rt, f;
+	char name[64];
+
+	for (i = 0; i < BENCH_NBURSTS; i++) {
+		n = bench_bursts[i];
+		for (rt = 0; rt < 2; rt++) {
+			snprintf(name, sizeof(name), "burst/c256/%c%u",
+				 rt ? 'r' : 'c', n);
+			add_shaped_row(BK_POOL, 256, n, burst_keep(n), 1,
+				       (int)rt, -1, name);
+		}
+		snprintf(name, sizeof(name), "floor/memcpy/r%u", n);
+		add_shaped_row(BK_MEMCPY, 0, n, burst_keep(n), 1, 1, -1, name);
+	}
+	for (rt = 0; rt < 2; rt++)
+		for (f = 0; f < 2; f++) {
+			snprintf(name, sizeof(name), "burst/c256/%c32/%s",
+				 rt ? 'r' : 'c', parity[f]);
+			add_shaped_row(BK_POOL, 256, 32, 64, 1, (int)rt,
+				       (int)f, name);
+		}
+	for (i = 0; i < BENCH_NBULKS; i++) {
+		n = bench_bulks[i];
+		snprintf(name, sizeof(name), "burst/c0/r%u", n);
+		add_shaped_row(BK_POOL, 0, n, burst_keep(n), 1, 1, -1, name);
+	}
+	add_shaped_row(BK_MBUF, 256, 32, 32, 1, 1, -1, "mbuf/c256/r32");
+	add_shaped_row(BK_TXC, 256, 32, 32, 1, 1, -1, "txc/c256/g32/p-rt");
+	/* t1 and t2 as the pool rows, for the two-thread table. */
+	add_shaped_row(BK_POOL, 256, 32, 32, 1, 1, -1, "pool/c256/r32/k32/e64/t1");
+	add_shaped_row(BK_POOL, 256, 32, 32, 2, 1, -1, "pool/c256/r32/k32/e64/t2");
 }
 
 static void add_pool_rows(unsigned int threads, unsigned int cache)
@@ -89,6 +160,7 @@ void bench_build_rows(void)
 		"virt2phy/mempool");
 	add_row(BK_V2P_MEM, 256, 1, BENCH_MAX_KEEP, 64, 1, "virt2phy/mem");
 	add_row(BK_MBUF, 256, 32, 32, 0, 1, "mbuf/c256/b32");
+	add_burst_rows();
 }
 
 int bench_find_row(const char *name)
@@ -107,6 +179,7 @@ static unsigned int objs_per_iter(const struct bench_row *r)
 	switch (r->kind) {
 	case BK_PRODCONS:
 	case BK_MBUF:
+	case BK_TXC:
 		return r->bulk;
 	default:
 		return r->keep;

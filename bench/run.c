@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -417,6 +418,37 @@ void bench_measure_memory(void)
 			libs[l]->release(ctx);
 		}
 	}
+}
+
+/* ---- what the back ends share -------------------------------------------- */
+
+unsigned int bench_txc_counts[BENCH_TXC_LEN] = {
+	32, 1, 31, 16, 16, 7, 9, 16, 3, 5, 8, 13, 3, 30, 2,
+	4, 4, 4, 4, 4, 4, 4, 4, 13, 19, 1, 1, 1, 29, 20, 12,
+};
+
+/* A store the size of a cache's (2 x 256 slots), half full, as a cache is
+ * between bursts. */
+static void *memcpy_store[512] __attribute__((aligned(64)));
+
+BENCH_OPAQUE int bench_memcpy_loop(void **objs, unsigned int keep,
+				   uint64_t iters, unsigned int n)
+{
+	size_t bytes = (size_t)n * sizeof(void *);
+	unsigned int len = 256, i;
+	uint64_t it;
+
+	for (it = 0; it < iters; it++) {
+		for (i = 0; i < keep; i += n) {
+			len -= n;
+			memcpy(&objs[i], &memcpy_store[len], bytes);
+		}
+		for (i = 0; i < keep; i += n) {
+			memcpy(&memcpy_store[len], &objs[i], bytes);
+			len += n;
+		}
+	}
+	return 0;
 }
 
 /* ---- the floor without a cache ----------------------------------------- */
