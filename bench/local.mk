@@ -9,12 +9,12 @@ check_PROGRAMS += bench/xenpool-bench
 bench_xenpool_bench_SOURCES = bench/bench.h bench/driver.h bench/main.c \
 	bench/options.c bench/rows.c bench/run.c bench/callgrind.c \
 	bench/report.c bench/bench_xp.c
-bench_xenpool_bench_CFLAGS = $(AM_CFLAGS) -DBENCH_OPT='"O3"'
+bench_cflags = $(AM_CFLAGS)
 bench_xenpool_bench_LDADD = src/libxenpool.la
 bench_xenpool_bench_LDFLAGS = $(AM_LDFLAGS) -no-install
 if XP_DPDK
 bench_xenpool_bench_SOURCES += bench/bench_dpdk.c
-bench_xenpool_bench_CFLAGS += $(DPDK_CFLAGS)
+bench_cflags += $(DPDK_CFLAGS)
 bench_xenpool_bench_LDADD += $(DPDK_LIBS)
 endif
 
@@ -25,7 +25,8 @@ endif
 EXTRA_PROGRAMS += bench/xenpool-bench-O2
 CLEANFILES += bench/xenpool-bench-O2
 bench_xenpool_bench_O2_SOURCES = $(bench_xenpool_bench_SOURCES)
-bench_xenpool_bench_O2_CFLAGS = $(bench_xenpool_bench_CFLAGS) -DBENCH_OPT='"O2"'
+bench_xenpool_bench_CFLAGS = $(bench_cflags) -DBENCH_OPT='"O3"'
+bench_xenpool_bench_O2_CFLAGS = $(bench_cflags) -DBENCH_OPT='"O2"'
 bench_xenpool_bench_O2_LDADD = $(bench_xenpool_bench_LDADD)
 bench_xenpool_bench_O2_LDFLAGS = $(bench_xenpool_bench_LDFLAGS)
 $(bench_xenpool_bench_OBJECTS): CFLAGS += -O3
