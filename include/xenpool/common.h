@@ -69,46 +69,96 @@ extern "C" {
 #define XP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 /*
+ * Blocks of 2, 4 and 8 pointers (16, 32, 64 bytes), each loaded whole into
+ * vector registers before it is stored: unaligned vector moves (movdqu with
+ * SSE alone).  The locals are vectors, not an array or a struct, so that
+ * compilers keep them in registers rather than on the stack.
+ */
+typedef long long xp__v16 __attribute__((vector_size(16)));
+
+XP_INLINE void xp__objs_mov2(void **dst, void *const *src)
+{
+	xp__v16 a;
+
+	__builtin_memcpy(&a, src, 16);
+	__builtin_memcpy(dst, &a, 16);
+}
+
+XP_INLINE void xp__objs_mov4(void **dst, void *const *src)
+{
+	xp__v16 a, b;
+
+	__builtin_memcpy(&a, src, 16);
+	__builtin_memcpy(&b, src + 2, 16);
+	__builtin_memcpy(dst, &a, 16);
+	__builtin_memcpy(dst + 2, &b, 16);
+}
+
+XP_INLINE void xp__objs_mov8(void **dst, void *const *src)
+{
+	xp__v16 a, b, c, d;
+
+	__builtin_memcpy(&a, src, 16);
+	__builtin_memcpy(&b, src + 2, 16);
+	__builtin_memcpy(&c, src + 4, 16);
+	__builtin_memcpy(&d, src + 6, 16);
+	__builtin_memcpy(dst, &a, 16);
+	__builtin_memcpy(dst + 2, &b, 16);
+	__builtin_memcpy(dst + 4, &c, 16);
+	__builtin_memcpy(dst + 6, &d, 16);
+}
+
+/*
  * Copy @p n object pointers from @p src to @p dst, which do not overlap: the
  * copy under every bulk get and put of the caches and the ring.
  *
- * When the two arrays have the same offset modulo 16 bytes (the usual case:
- * arrays on the stack or from malloc, the caches' storage, and half of the
- * ring's positions), 16 bytes (two pointers) a move, which compilers emit as
- * one vector load and one vector store.  Otherwise a pointer a move: a
- * 16-byte access that half overlaps, modulo 4 KiB, a 16-byte store just
- * made to the other array makes x86 cores wait for that store ("4K
- * aliasing" of a partial match), which made cached gets and puts markedly
- * slower; pointer-sized accesses at the same offsets match whole or not at
- * all.  The 16-byte moves are fully unrolled when @p n is a compile-time
- * constant (a burst of 32: 16 loads and 16 stores, no loop); the pointer
- * moves go eight a step.  doc/performance.md, "Optimisation log", has the
- * figures behind these choices.
+ * A count the compiler knows (a burst of 32 in a driver) is copied 16 bytes
+ * a move, fully unrolled, with a last pointer alone for an odd count.  A count
+ * known only at run time (what a receive returned) takes the same shape as a
+ * C library's memcpy: blocks of 64 bytes, then one last block of 64 bytes
+ * ending at the end (overlapping what was copied, which only rewrites the
+ * same values); 5 to 8 pointers two blocks of 32 bytes, 2 to 4 two of 16
+ * bytes, one pointer alone.  No branch depends on the arrays' alignment, so
+ * the same call costs the same whatever the cache held before it.
+ *
+ * Alignment and "4K aliasing": a load that follows a store to an address
+ * with the same low 12 bits, but overlapping it only in part, waits for that
+ * store to complete.  Every block here is loaded whole before it is stored,
+ * so within a block there is no such wait; between blocks it arises only
+ * where the two arrays lie within a block of each other modulo 4 KiB, a few
+ * placements out of 512.  doc/performance.md, "Burst shapes", has the
+ * measurements over placements behind this choice, and the "Optimisation
+ * log" the copies tried before it.
  */
 XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 {
-	unsigned int i = 0;
+	size_t i;
 
-	if (XP_LIKELY((((uintptr_t)dst ^ (uintptr_t)src) & 15u) == 0)) {
-		if (__builtin_constant_p(n)) {
-#pragma GCC unroll 32
-			for (; i + 2 <= n; i += 2)
-				__builtin_memcpy(&dst[i], &src[i],
-						 2 * sizeof(void *));
-		} else {
-			for (; i + 2 <= n; i += 2)
-				__builtin_memcpy(&dst[i], &src[i],
-						 2 * sizeof(void *));
-		}
+	if (__builtin_constant_p(n)) {
+#pragma GCC unroll 64
+		for (i = 0; i + 2 <= n; i += 2)
+			xp__objs_mov2(&dst[i], &src[i]);
 		if (n & 1)
 			dst[n - 1] = src[n - 1];
 		return;
 	}
-	/* Eight a step: fully unrolled was no faster and larger inline
-	 * (doc/performance.md, "Optimisation log"). */
-#pragma GCC unroll 8
-	for (; i < n; i++)
-		dst[i] = src[i];
+	if (n <= 4) {
+		if (n >= 2) {
+			xp__objs_mov2(dst, src);
+			xp__objs_mov2(&dst[n - 2], &src[n - 2]);
+		} else if (n == 1) {
+			dst[0] = src[0];
+		}
+		return;
+	}
+	if (n <= 8) {
+		xp__objs_mov4(dst, src);
+		xp__objs_mov4(&dst[n - 4], &src[n - 4]);
+		return;
+	}
+	for (i = 0; i + 8 < n; i += 8)
+		xp__objs_mov8(&dst[i], &src[i]);
+	xp__objs_mov8(&dst[n - 8], &src[n - 8]);
 }
 
 /**
