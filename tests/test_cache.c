@@ -973,7 +973,9 @@ static void test_user_cache_create(void **state)
  * beyond them.  Variable n takes the copy's loops; the constants below take
  * its unrolled forms (the compiler sees them through the inline calls).
  * The caller's arrays start at an offset of @p off pointers from 16-byte
- * alignment: 0 takes the copy's 16-byte moves, 1 its pointer-sized ones.
+ * alignment, and the cache's window at @p pre: the copy's cost must not
+ * depend on them (doc/performance.md, "Burst shapes"), its result neither.
+ * test_objs_copy below covers the copy alone over every count and offset.
  */
 #define COPY_N 70
 
@@ -1058,8 +1060,7 @@ static void test_cache_copy_sizes(void **state)
 	assert_non_null(c);
 	/* The storage is 16-byte aligned, so that offset 0 moves pairs. */
 	assert_int_equal((uintptr_t)xp__cache_slots(c) % 16, 0);
-	/* Caller's arrays and the cache's window each at 0 or 8 modulo 16:
-	 * pairs of 16-byte moves when both agree, pointers otherwise. */
+	/* Caller's arrays and the cache's window each at 0 or 8 modulo 16. */
 	for (off = 0; off < 4; off++)
 		for (n = 1; n <= COPY_N - 1; n++) {
 			vn = n; /* not a constant to the compiler */
@@ -1070,6 +1071,96 @@ static void test_cache_copy_sizes(void **state)
 	assert_int_equal(xp_mempool_cache_flush(c, mp), 0);
 	xp_mempool_cache_free(c);
 	finish_pool(mp);
+}
+
+/*
+ * xp__objs_copy itself, the copy under the caches and the ring: every count
+ * from 0 to twice the capacity of the largest cache, the source and the
+ * destination each at every pointer offset within a cache line (so at both
+ * alignments modulo 16 and every place of a 64-byte block), the count at
+ * run time; then constant counts at every offset.  Copies exactly n
+ * pointers in order, leaves the source alone, writes nothing before or
+ * after the destination's n slots.
+ */
+#define CP_MAX (2 * 2 * XP_MEMPOOL_CACHE_MAX_SIZE)
+#define CP_PAD 16
+#define CP_CANARY ((void *)(uintptr_t)0xdeadbeefcafef00dull)
+
+static _Alignas(64) void *cp_src[CP_PAD + CP_MAX + 8 + CP_PAD];
+static _Alignas(64) void *cp_dst[CP_PAD + CP_MAX + 8 + CP_PAD];
+
+static void *cp_val(unsigned int i)
+{
+	return (void *)(uintptr_t)(0x5000000000ull + 8u * i);
+}
+
+static void cp_prepare(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cp_src) / sizeof(cp_src[0]); i++) {
+		cp_src[i] = cp_val(i);
+		cp_dst[i] = CP_CANARY;
+	}
+}
+
+/* Check, then put the canaries back where the copy wrote. */
+static void cp_check(unsigned int so, unsigned int d0, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = d0 - CP_PAD; i < d0 + n + CP_PAD; i++) {
+		if (i >= d0 && i < d0 + n) {
+			if (cp_dst[i] != cp_val(so + i - d0))
+				fail_msg("n %u: slot %u of the copy is %p", n,
+					 i - d0, cp_dst[i]);
+			cp_dst[i] = CP_CANARY;
+		} else if (cp_dst[i] != CP_CANARY) {
+			fail_msg("n %u: wrote %d slots from the copy's start",
+				 n, (int)i - (int)d0);
+		}
+	}
+	for (i = so - CP_PAD; i < so + n + CP_PAD; i++)
+		if (cp_src[i] != cp_val(i))
+			fail_msg("n %u: the source changed at %u", n, i);
+}
+
+#define CP_CONST(n, so, d0)                                                   \
+	do {                                                                  \
+		xp__objs_copy(&cp_dst[d0], &cp_src[so], n);                   \
+		cp_check(so, d0, n);                                          \
+	} while (0)
+
+static void test_objs_copy(void **state)
+{
+	volatile unsigned int vn;
+	unsigned int n, s, d;
+
+	(void)state;
+	cp_prepare();
+	for (s = 0; s < 8; s++)
+		for (d = 0; d < 8; d++)
+			for (n = 0; n <= CP_MAX; n++) {
+				vn = n; /* not a constant to the compiler */
+				xp__objs_copy(&cp_dst[CP_PAD + d],
+					      &cp_src[CP_PAD + s], vn);
+				cp_check(CP_PAD + s, CP_PAD + d, n);
+			}
+	for (s = CP_PAD; s < CP_PAD + 8; s++)
+		for (d = CP_PAD; d < CP_PAD + 8; d++) {
+			CP_CONST(0, s, d);
+			CP_CONST(1, s, d);
+			CP_CONST(2, s, d);
+			CP_CONST(3, s, d);
+			CP_CONST(5, s, d);
+			CP_CONST(8, s, d);
+			CP_CONST(13, s, d);
+			CP_CONST(31, s, d);
+			CP_CONST(32, s, d);
+			CP_CONST(33, s, d);
+			CP_CONST(64, s, d);
+			CP_CONST(65, s, d);
+		}
 }
 
 /* A NULL cache goes straight to the handler, whatever the pool's cache. */
@@ -1739,6 +1830,7 @@ int main(void)
 		cmocka_unit_test(test_thread_slots),
 		cmocka_unit_test(test_user_cache_create),
 		cmocka_unit_test(test_cache_copy_sizes),
+		cmocka_unit_test(test_objs_copy),
 		cmocka_unit_test(test_generic_null_cache),
 		cmocka_unit_test(test_user_cache_flush),
 		cmocka_unit_test(test_mt_mp_mc),

@@ -784,6 +784,74 @@ static void chain_ops_case(struct xp_mempool *mp)
 	xp_pktmbuf_free(h);
 }
 
+/*
+ * free_bulk puts runs of single-segment mbufs of one pool back in one bulk
+ * put: every other kind of entry between them (NULL, another pool, a chain,
+ * a shared mbuf, an indirect one) must still be freed as xp_pktmbuf_free
+ * would, and the runs around it must not swallow or skip it.
+ */
+static void test_free_bulk_runs(void **state)
+{
+	struct xp_mempool *a = mk_pool("fbA", 32, 8, 0, ROOM, NULL);
+	struct xp_mempool *b = mk_pool("fbB", 32, 0, 0, ROOM, NULL);
+	struct xp_mbuf *ma[12], *mb[4], *arr[20], *copy[20];
+	unsigned int i, k = 0;
+
+	(void)state;
+	assert_int_equal(xp_pktmbuf_alloc_bulk(a, ma, 12), 0);
+	assert_int_equal(xp_pktmbuf_alloc_bulk(b, mb, 4), 0);
+	/* ma[4] shared, ma[5] -> ma[6] a chain, ma[7] indirect into ma[8]. */
+	xp_mbuf_refcnt_update(ma[4], 1);
+	assert_int_equal(xp_pktmbuf_chain(ma[5], ma[6]), 0);
+	assert_int_equal(xp_pktmbuf_attach(ma[7], ma[8]), 0);
+	xp_pktmbuf_free(ma[8]); /* the indirect one now holds it alone */
+	arr[k++] = ma[0];
+	arr[k++] = ma[1];
+	arr[k++] = mb[0];
+	arr[k++] = NULL;
+	arr[k++] = ma[2];
+	arr[k++] = ma[4];
+	arr[k++] = ma[3];
+	arr[k++] = ma[5];
+	arr[k++] = mb[1];
+	arr[k++] = mb[2];
+	arr[k++] = ma[7];
+	arr[k++] = ma[9];
+	arr[k++] = ma[10];
+	arr[k++] = mb[3];
+	arr[k++] = ma[11];
+	memcpy(copy, arr, k * sizeof(*arr));
+	xp_pktmbuf_free_bulk(arr, k);
+	/* The array is left as it was. */
+	assert_memory_equal(copy, arr, k * sizeof(*arr));
+	/* Everything went back but the shared mbuf, now with one reference. */
+	assert_int_equal(xp_mempool_in_use_count(a), 1);
+	assert_int_equal(xp_mempool_in_use_count(b), 0);
+	assert_int_equal(xp_mbuf_refcnt_read(ma[4]), 1);
+	xp_pktmbuf_free_bulk(&ma[4], 1);
+	assert_int_equal(xp_mempool_in_use_count(a), 0);
+	/* Every run length from every start, on one pool and across two. */
+	for (i = 1; i <= 12; i++) {
+		unsigned int j, t = 0;
+
+		assert_int_equal(xp_pktmbuf_alloc_bulk(a, ma, i), 0);
+		assert_int_equal(xp_pktmbuf_alloc_bulk(b, mb, i % 4), 0);
+		/* b's mbufs after a's 2nd, 5th, 8th, ...; the rest at the end */
+		for (j = 0, k = 0; j < i; j++) {
+			arr[k++] = ma[j];
+			if (j % 3 == 1 && t < i % 4)
+				arr[k++] = mb[t++];
+		}
+		while (t < i % 4)
+			arr[k++] = mb[t++];
+		xp_pktmbuf_free_bulk(arr, k);
+		assert_int_equal(xp_mempool_in_use_count(a), 0);
+		assert_int_equal(xp_mempool_in_use_count(b), 0);
+	}
+	pool_done(a);
+	pool_done(b);
+}
+
 static void test_data_ops(void **state)
 {
 	static const uint16_t rooms[] = {HR, HR + 1, ROOM, UINT16_MAX};
@@ -1929,6 +1997,7 @@ int main(void)
 		TEST(test_create_errors),
 		TEST(test_create_enomem),
 		TEST(test_alloc_free),
+		TEST(test_free_bulk_runs),
 		TEST(test_data_ops),
 		TEST(test_mtod_mtophys),
 		TEST(test_chain),

@@ -915,7 +915,7 @@ static void test_get_too_many(void **state)
 	for (cache = 0; cache <= 16; cache += 16) {
 		struct xp_mempool *mp = tu_mk_pool("toomany", 100, 64, cache, 0,
 						   NULL);
-		void *held[30], *rest[71];
+		void *held[30], *rest[100];
 		struct xp_mempool_cache *c;
 		uint32_t clen = 0;
 

@@ -287,13 +287,45 @@ XP_INLINE void xp_pktmbuf_free(struct xp_mbuf *m)
 	}
 }
 
-/** Free @p n chains; NULL entries are skipped. */
+/* A single direct segment whose last reference the caller holds: it goes
+ * back to its pool as it is. */
+XP_INLINE int xp__pktmbuf_simple(const struct xp_mbuf *m)
+{
+	/* Acquire as in xp_pktmbuf_free_seg(). */
+	return m != NULL && m->next == NULL &&
+	       __atomic_load_n(&m->refcnt, __ATOMIC_ACQUIRE) == 1 &&
+	       !(m->flags & XP_MBUF_F_INDIRECT);
+}
+
+/**
+ * Free @p n chains (each as xp_pktmbuf_free()); NULL entries are skipped.
+ * Runs of single-segment mbufs of one pool whose last reference goes go back
+ * in one bulk put, straight from @p mbufs (which is left as it was); any
+ * other entry is freed on its own, in order.
+ */
 XP_INLINE void xp_pktmbuf_free_bulk(struct xp_mbuf **mbufs, unsigned int n)
 {
-	unsigned int i;
+	struct xp_mempool *mp = NULL;
+	unsigned int i, start = 0;
 
-	for (i = 0; i < n; i++)
-		xp_pktmbuf_free(mbufs[i]);
+	for (i = 0; i < n; i++) {
+		struct xp_mbuf *m = mbufs[i];
+
+		if (XP_LIKELY(xp__pktmbuf_simple(m) && m->pool == mp))
+			continue;
+		if (i > start)
+			xp_mempool_put_bulk(mp, (void *const *)&mbufs[start],
+					    i - start);
+		if (xp__pktmbuf_simple(m)) {
+			mp = m->pool;
+			start = i;
+		} else {
+			xp_pktmbuf_free(m);
+			start = i + 1;
+		}
+	}
+	if (n > start)
+		xp_mempool_put_bulk(mp, (void *const *)&mbufs[start], n - start);
 }
 
 /* ---- data manipulation (out of line) ------------------------------------ */
