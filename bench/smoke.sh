@@ -53,6 +53,15 @@ for b in 1 4 32; do
 	rows="$rows handler-nocache/b$b/k32 ring-direct/b$b/k32"
 done
 rows="$rows virt2phy/mempool virt2phy/mem mbuf/c256/b32"
+# Burst shapes (doc/performance.md).
+for b in 1 2 4 8 13 16 31 32 64; do
+	rows="$rows burst/c256/c$b burst/c256/r$b floor/memcpy/r$b"
+done
+for b in c32 r32; do
+	rows="$rows burst/c256/$b/even burst/c256/$b/odd"
+done
+rows="$rows burst/c0/r1 burst/c0/r4 burst/c0/r32 mbuf/c256/r32"
+rows="$rows txc/c256/g32/p-rt pool/c256/r32/k32/e64/t1 pool/c256/r32/k32/e64/t2"
 
 status=0
 n=0
@@ -90,7 +99,8 @@ if ! "$bench" $flags --only '^virt2phy/mem$' >"$tmp/only.txt" 2>&1 ||
 	cat "$tmp/only.txt" >&2
 	status=1
 fi
-for s in "^Without a cache" "^Floor: " "^Two threads" "^Memory of a pool"; do
+for s in "^Built at -O3" "^Burst shapes" "^Without a cache" "^Floor: " \
+	"^Two threads" "^pool/c256/r32/k32/e64 " "^Memory of a pool"; do
 	if ! grep -q "$s" "$tmp/out.txt"; then
 		echo "FAIL: section \"$s\" missing" >&2
 		status=1
