@@ -155,9 +155,9 @@ _Static_assert(sizeof(struct xp_mempool_cache) <= XP_CACHE_LINE_SIZE,
 int xp__cache_alloc_into(struct xp_mempool_cache **out, unsigned int size)
 {
 	struct xp_mempool_cache *c;
-	/* The storage starts a cache line after the header, 16-byte aligned
-	 * like the callers' arrays usually are: the copies then move pairs
-	 * of pointers (xp__objs_copy). */
+	/* The storage starts a cache line after the header, so that a block
+	 * of the copies (xp__objs_copy) at a line-aligned window stays within
+	 * one line. */
 	size_t bytes = XP_CACHE_LINE_SIZE + 2 * (size_t)size * sizeof(void *);
 
 	c = xp__alloc_lines(bytes);

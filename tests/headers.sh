@@ -42,10 +42,10 @@ for path in "$@"; do
 	for std in gnu11 c11; do
 		# $CC may carry flags of its own (e.g. "gcc -m32"): split it.
 		# shellcheck disable=SC2086
-		check "$std" $CC -x c -std=$std -pedantic -Wall -Wextra -Werror
+		check "$std" $CC -x c -std=$std -pedantic -Wall -Wextra -Wcast-qual -Werror
 	done
 	# shellcheck disable=SC2086
-	check c++11 $CXX -x c++ -std=c++11 -pedantic -Wall -Wextra -Werror
+	check c++11 $CXX -x c++ -std=c++11 -pedantic -Wall -Wextra -Wcast-qual -Werror
 done
 
 echo "$pass passed, $fail failed"

@@ -1058,7 +1058,7 @@ static void test_cache_copy_sizes(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	/* The storage is 16-byte aligned, so that offset 0 moves pairs. */
+	/* The storage is 16-byte aligned (a line after the header). */
 	assert_int_equal((uintptr_t)xp__cache_slots(c) % 16, 0);
 	/* Caller's arrays and the cache's window each at 0 or 8 modulo 16. */
 	for (off = 0; off < 4; off++)

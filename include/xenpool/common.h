@@ -132,19 +132,6 @@ XP_INLINE void xp__objs_mov8(void **dst, void *const *src)
  * 16-byte copy between arrays 8 bytes apart modulo 4 KiB measured 1.48
  * cycles per object against 0.61).
  */
-/*
- * @p p, which the compiler may no longer reason about (no instruction).  A
- * runtime count's copy takes its arrays through it: where a caller's array
- * is shorter than a block, GCC would otherwise see the blocks out of its
- * bounds on the paths of the longer counts the caller never passes, and
- * warn (-Warray-bounds) in the caller's code.
- */
-XP_INLINE void *xp__opaque(void *p)
-{
-	__asm__("" : "+r"(p));
-	return p;
-}
-
 XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 {
 	size_t i;
@@ -157,8 +144,14 @@ XP_INLINE void xp__objs_copy(void **dst, void *const *src, unsigned int n)
 			dst[n - 1] = src[n - 1];
 		return;
 	}
-	dst = (void **)xp__opaque(dst);
-	src = (void *const *)xp__opaque((void *)src);
+	/*
+	 * The arrays pass through an empty asm (no instruction), after which
+	 * the compiler may no longer reason about them: where a caller's array
+	 * is shorter than a block, GCC would otherwise see the blocks out of
+	 * its bounds on the paths of the longer counts the caller never
+	 * passes, and warn (-Warray-bounds) in the caller's code.
+	 */
+	__asm__("" : "+r"(dst), "+r"(src));
 	if (n <= 4) {
 		if (n >= 2) {
 			xp__objs_mov2(dst, src);

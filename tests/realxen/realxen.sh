@@ -308,12 +308,15 @@ boot() {
 	echo "realxen: booting Xen and dom0 (serial log: $serial)"
 	# QEMU's multiboot loader takes the modules as "file args,file":
 	# no commas in the kernel's arguments.  smap=0: under emulation dom0
-	# faults at its first instructions otherwise.
+	# faulted at its first instructions otherwise (with -cpu max).
+	# -cpu Nehalem, not max: with max, threads' vector registers came
+	# back with other threads' values once a domU ran beside dom0 (the
+	# check xmm-domu, doc/xen.md); Nehalem is also DPDK's -march=corei7.
 	qemu_status=0
 	(
 		cd "$work"
 		exec timeout --signal=KILL "$timeout" qemu-system-x86_64 \
-			-machine q35 -cpu max -smp 2 -m 3072 \
+			-machine q35 -cpu Nehalem -smp 2 -m 3072 \
 			-display none -monitor none -no-reboot \
 			-serial "file:$serial" \
 			-kernel xen \
