@@ -22,13 +22,22 @@ endif
 # doc/performance.md.  The level is added after CFLAGS, whose own -O (-g -O2
 # by default) it overrides: -O3 as DPDK's own build and Debian's packages of
 # it use, whatever the library's CFLAGS.
-EXTRA_PROGRAMS += bench/xenpool-bench-O2
-CLEANFILES += bench/xenpool-bench-O2
+# In check_PROGRAMS so that every build (with --enable-werror in CI)
+# compiles it; make check does not run it.
+check_PROGRAMS += bench/xenpool-bench-O2
 bench_xenpool_bench_O2_SOURCES = $(bench_xenpool_bench_SOURCES)
 bench_xenpool_bench_CFLAGS = $(bench_cflags) -DBENCH_OPT='"O3"'
 bench_xenpool_bench_O2_CFLAGS = $(bench_cflags) -DBENCH_OPT='"O2"'
 bench_xenpool_bench_O2_LDADD = $(bench_xenpool_bench_LDADD)
 bench_xenpool_bench_O2_LDFLAGS = $(bench_xenpool_bench_LDFLAGS)
+# The placement sweep (make bench-placements), built as the benchmark is.
+EXTRA_PROGRAMS += bench/xenpool-placements
+CLEANFILES += bench/xenpool-placements$(EXEEXT)
+bench_xenpool_placements_SOURCES = bench/placements.c
+bench_xenpool_placements_CFLAGS = $(bench_cflags)
+bench_xenpool_placements_LDADD = src/libxenpool.la
+bench_xenpool_placements_LDFLAGS = $(AM_LDFLAGS) -no-install
+$(bench_xenpool_placements_OBJECTS): CFLAGS += -O3
 $(bench_xenpool_bench_OBJECTS): CFLAGS += -O3
 $(bench_xenpool_bench_O2_OBJECTS): CFLAGS += -O2
 BENCH_BUILD =
@@ -54,7 +63,10 @@ bench-callgrind: $(BENCH_PROG)
 	$(BENCH_PROG) --short --callgrind --csv bench/bench-callgrind.csv \
 		$(BENCH_FLAGS)
 
-.PHONY: bench bench-full bench-callgrind
+bench-placements: bench/xenpool-placements$(EXEEXT)
+	bench/xenpool-placements$(EXEEXT)
+
+.PHONY: bench bench-full bench-callgrind bench-placements
 
 # make bench-dpdk (bench/dpdk.sh): xenpool's DPDK driver against DPDK's
 # ring_mp_mc under the mock hypervisor; with DPDK and the Xen driver only.
