@@ -216,10 +216,12 @@ static BENCH_OPAQUE int txc_loop(struct rte_mempool *mp, void **objs, uint64_t i
  * (@fill 1) or even (@fill 0) number; 1 if one was taken. */
 static int set_fill(struct dp_ctx *c, int fill)
 {
-	struct rte_mempool_cache *pc =
-		rte_mempool_default_cache(c->mp, rte_lcore_id());
+	struct rte_mempool_cache *pc;
 
-	if (fill < 0 || pc == NULL || (int)(pc->len & 1) == fill)
+	if (fill < 0)
+		return 0;
+	pc = rte_mempool_default_cache(c->mp, rte_lcore_id());
+	if (pc == NULL || (int)(pc->len & 1) == fill)
 		return 0;
 	return rte_mempool_get(c->mp, &c->extra) == 0;
 }

@@ -187,9 +187,12 @@ static BENCH_OPAQUE int txc_loop(struct xp_mempool *mp, void **objs, uint64_t it
  * (@fill 1) or even (@fill 0) number; 1 if one was taken. */
 static int set_fill(struct xp_ctx *c, int fill)
 {
-	struct xp_mempool_cache *pc = xp_mempool_default_cache(c->mp);
+	struct xp_mempool_cache *pc;
 
-	if (fill < 0 || pc == NULL || (int)(pc->len & 1) == fill)
+	if (fill < 0)
+		return 0;
+	pc = xp_mempool_default_cache(c->mp);
+	if (pc == NULL || (int)(pc->len & 1) == fill)
 		return 0;
 	return xp_mempool_get(c->mp, &c->extra) == 0;
 }

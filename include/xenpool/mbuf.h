@@ -310,13 +310,15 @@ XP_INLINE void xp_pktmbuf_free_bulk(struct xp_mbuf **mbufs, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		struct xp_mbuf *m = mbufs[i];
+		int simple = xp__pktmbuf_simple(m);
 
-		if (XP_LIKELY(xp__pktmbuf_simple(m) && m->pool == mp))
+		if (XP_LIKELY(simple && m->pool == mp))
 			continue;
+		/* The run so far ends here. */
 		if (i > start)
 			xp_mempool_put_bulk(mp, (void *const *)&mbufs[start],
 					    i - start);
-		if (xp__pktmbuf_simple(m)) {
+		if (simple) {
 			mp = m->pool;
 			start = i;
 		} else {
